@@ -1,0 +1,64 @@
+"""Which credential a request presents, and whether it may count as "token authenticated".
+
+Order: the `Authorization: Bearer` header, then the `token` query parameter (WebSocket
+upgrades only: browsers cannot set headers there), then Clerk's `__session` cookie. The
+first one present is the only one used, so a request is never merged across two users.
+Only the first two are explicit: a cookie is ambient, so it must keep Jupyter's XSRF and
+Origin checks (cross-site WebSocket hijacking).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from tornado.httputil import HTTPServerRequest
+
+SESSION_COOKIE = "__session"
+
+
+class Source(enum.Enum):
+    HEADER = "header"
+    QUERY = "query"
+    COOKIE = "cookie"
+
+    @property
+    def explicit(self) -> bool:
+        return self is not Source.COOKIE
+
+
+@dataclass(frozen=True)
+class Credential:
+    token: str
+    source: Source
+
+    def __repr__(self) -> str:  # a credential never reaches a log line by accident
+        return f"Credential(source={self.source.value}, token=<redacted>)"
+
+
+def is_websocket_upgrade(request: HTTPServerRequest) -> bool:
+    return request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def bearer_token(request: HTTPServerRequest) -> str | None:
+    """The token of an `Authorization: Bearer` header; Jupyter's `token` scheme is not ours."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def extract_credential(request: HTTPServerRequest) -> Credential | None:
+    token = bearer_token(request)
+    if token is not None:
+        return Credential(token, Source.HEADER)
+    if is_websocket_upgrade(request):
+        values = request.query_arguments.get("token", [])
+        if values:
+            # Two tokens in one URL is ambiguous: present neither, so the request is refused.
+            token = values[0].decode("utf-8", "replace") if len(values) == 1 else ""
+            return Credential(token, Source.QUERY)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is not None and cookie.value:
+        return Credential(cookie.value, Source.COOKIE)
+    return None

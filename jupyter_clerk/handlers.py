@@ -1,0 +1,62 @@
+"""Login and logout pages: Jupyter's side of Clerk sign-in (Clerk itself does the signing in)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlparse
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import JupyterHandler
+from tornado.escape import xhtml_escape
+
+CLERK_COOKIES = ("__session", "__client_uat")
+
+
+def safe_next(value: str, default: str) -> str:
+    """A redirect target on this server only: a local absolute path, nothing else."""
+    if not value.startswith("/") or value.startswith("//"):
+        return default
+    if any(c in value for c in "\\\r\n\t\x00") or not value.isprintable():
+        return default
+    parsed = urlparse(value)
+    if parsed.scheme or parsed.netloc:
+        return default
+    return value
+
+
+class ClerkLoginHandler(JupyterHandler):
+    """Sends a person to Clerk's sign-in and back to where they were going."""
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        target = safe_next(self.get_argument("next", ""), self.base_url)
+        if self.current_user:
+            self.redirect(target)
+            return
+        sign_in_url = self.identity_provider.sign_in_url_for_server()  # type: ignore[attr-defined]
+        if not sign_in_url:
+            self.set_status(503)
+            self.finish(
+                "<!doctype html><title>Sign-in unavailable</title><p>Sign-in is not configured "
+                "on this server: set c.ClerkIdentityProvider.sign_in_url (CLERK_SIGN_IN_URL).</p>"
+            )
+            return
+        back = f"{self.request.protocol}://{self.request.host}{target}"
+        self.redirect(f"{sign_in_url}?{urlencode({'redirect_url': back})}")
+
+
+class ClerkLogoutHandler(JupyterHandler):
+    """Forgets Clerk's cookies here and, when configured, signs out of Clerk too."""
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        for name in CLERK_COOKIES:
+            self.clear_cookie(name, path="/")
+        login = f"{self.request.protocol}://{self.request.host}{self.base_url}login"
+        sign_out_url = self.identity_provider.sign_out_url  # type: ignore[attr-defined]
+        if sign_out_url:
+            self.redirect(f"{sign_out_url}?{urlencode({'redirect_url': login})}")
+            return
+        self.finish(
+            "<!doctype html><title>Signed out</title><p>You have left Jupyter. "
+            f'<a href="{xhtml_escape(login)}">Sign in again</a></p>'
+        )
