@@ -25,8 +25,8 @@ test: env
 	$(PY) -m pytest
 
 bench: env
-	$(PY) bench/verify.py
-	$(PY) bench/http.py
+	$(PY) -m bench.verify
+	$(PY) -m bench.http
 
 format: env
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,138 @@
+"""Requests per second of `GET /api/contents`: Clerk identity provider vs Jupyter's token auth.
+
+Two real Jupyter servers, started one after the other in subprocesses with the same
+settings but the identity provider, each loaded by the same client over loopback.
+Target: ≥ 0.9× Jupyter's own token auth.
+
+    .venv/bin/python -m bench.http [--requests 3000] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tornado.httpclient import AsyncHTTPClient
+
+from bench.verify import ISSUER, PARTY, make_token
+from jupyter_clerk.devinstance.signing import SigningKey
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(args: list[str], env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    root = tempfile.mkdtemp(prefix="bench-root-")
+    for n in range(20):
+        with open(os.path.join(root, f"file{n}.txt"), "w") as handle:
+            handle.write("x" * 100)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+        "--ServerApp.log_level=WARN",
+        "--allow-root",
+        *args,
+    ]
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/contents"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def load(url: str, headers: dict[str, str], requests: int, concurrency: int) -> float:
+    client = AsyncHTTPClient(max_clients=concurrency)
+    for _ in range(50):  # warm-up: JIT-less Python still has caches to fill
+        response = await client.fetch(url, headers=headers)
+        assert response.code == 200
+    remaining = iter(range(requests))
+
+    async def worker() -> None:
+        for _ in remaining:
+            await client.fetch(url, headers=headers)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return requests / (time.perf_counter() - start)
+
+
+def measure(args: list[str], env: dict[str, str], headers: dict[str, str], opts) -> float:
+    with server(args, env) as url:
+        return asyncio.run(load(url, headers, opts.requests, opts.concurrency))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    opts = parser.parse_args()
+
+    key = SigningKey.generate()
+    jupyter_token = secrets.token_hex(16)
+    baseline = (
+        [
+            f"--IdentityProvider.token={jupyter_token}",
+            "--ServerApp.jpserver_extensions={'jupyter_clerk': False}",
+        ],
+        {},
+        {"Authorization": f"token {jupyter_token}"},
+    )
+    clerk_env = {"CLERK_JWT_KEY": key.public_pem(), "CLERK_AUTHORIZED_PARTIES": PARTY}
+    clerk = (
+        [
+            f"--ClerkIdentityProvider.issuer={ISSUER}",
+            "--ServerApp.jpserver_extensions={'jupyter_clerk': True}",
+        ],
+        clerk_env,
+        {"Authorization": f"Bearer {make_token(key)}"},
+    )
+    token_rates, clerk_rates = [], []
+    for _ in range(opts.rounds):  # interleaved, so drift in the machine hits both alike
+        token_rates.append(measure(*baseline, opts))
+        clerk_rates.append(measure(*clerk, opts))
+    token_rps, clerk_rps = max(token_rates), max(clerk_rates)
+    print(
+        f"GET /api/contents, {opts.requests} requests × {opts.rounds} rounds, "
+        f"concurrency {opts.concurrency} (best round)"
+    )
+    print(f"  Jupyter token auth:           {token_rps:8.0f} req/s")
+    print(f"  Clerk identity provider:      {clerk_rps:8.0f} req/s")
+    print(f"  ratio:                        {clerk_rps / token_rps:8.2f}×  (target ≥ 0.9×)")
+
+
+if __name__ == "__main__":
+    main()
