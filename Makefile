@@ -3,25 +3,55 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jupyter-clerk-installed
+# The JupyterLab extension: built from labextension/ into jupyter_clerk/labextension/, which the
+# venv's JupyterLab sees through a link (the wheel ships it as shared data instead).
+NODE_MODULES := labextension/node_modules/.package-lock.json
+LABEXT_BUILT := jupyter_clerk/labextension/package.json
+LABEXT_SOURCES := $(wildcard labextension/src/*.ts) labextension/style/index.css \
+	labextension/package.json labextension/tsconfig.json
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
+# Debian packages the tests need: one list (chromium drives the browser tests).
+SYSTEM_PACKAGES := chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format bench env
+.PHONY: demo test lint format bench env system-deps
 
-env: $(STAMP)
+env: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)
 
 $(STAMP): pyproject.toml
 	@echo "==> Setting up the virtual environment in $(VENV) (first run takes a minute or two)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[lab,test,bench]"
+	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[lab,test,bench]"
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyter_clerk
 	@touch $(STAMP)
+
+$(NODE_MODULES): labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+
+$(LABEXT_BUILT): $(STAMP) $(NODE_MODULES) $(LABEXT_SOURCES)
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
+
+$(LABEXT_LINK): $(STAMP)
+	mkdir -p $(dir $@)
+	rm -rf $@
+	ln -s $(CURDIR)/jupyter_clerk/labextension $@
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "==> Installing$$missing"; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 demo: env
 	$(PY) -m jupyter_clerk.devinstance.demo
 
-test: env
+test: env system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd labextension && npm test
 	$(PY) -m pytest
 
 bench: env

@@ -33,13 +33,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def populate(directory: str, files: int = 20) -> None:
+    os.makedirs(directory, exist_ok=True)
+    for n in range(files):
+        with open(os.path.join(directory, f"file{n}.txt"), "w") as handle:
+            handle.write("x" * 100)
+
+
 @contextmanager
-def server(args: list[str], env: dict[str, str]) -> Iterator[str]:
+def server(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """A Jupyter server in a subprocess: yields its base URL and its root directory."""
     port = free_port()
     root = tempfile.mkdtemp(prefix="bench-root-")
-    for n in range(20):
-        with open(os.path.join(root, f"file{n}.txt"), "w") as handle:
-            handle.write("x" * 100)
     command = [
         sys.executable,
         "-m",
@@ -59,7 +64,6 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        url = f"http://127.0.0.1:{port}/api/contents"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -67,22 +71,35 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[str]:
                     break
             except OSError:
                 time.sleep(0.1)
-        yield url
+        yield f"http://127.0.0.1:{port}/", root
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-async def load(url: str, headers: dict[str, str], requests: int, concurrency: int) -> float:
+async def load(
+    url: str,
+    headers: dict[str, str],
+    requests: int,
+    concurrency: int,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+) -> float:
+    """Requests per second of one request repeated by `concurrency` clients."""
     client = AsyncHTTPClient(max_clients=concurrency)
-    for _ in range(50):  # warm-up: JIT-less Python still has caches to fill
-        response = await client.fetch(url, headers=headers)
-        assert response.code == 200
+
+    async def one() -> None:
+        response = await client.fetch(url, method=method, headers=headers, body=body)
+        assert response.code in (200, 201), response.code
+
+    for _ in range(50):  # warm-up: caches on both sides
+        await one()
     remaining = iter(range(requests))
 
     async def worker() -> None:
         for _ in remaining:
-            await client.fetch(url, headers=headers)
+            await one()
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -90,8 +107,23 @@ async def load(url: str, headers: dict[str, str], requests: int, concurrency: in
 
 
 def measure(args: list[str], env: dict[str, str], headers: dict[str, str], opts) -> float:
-    with server(args, env) as url:
-        return asyncio.run(load(url, headers, opts.requests, opts.concurrency))
+    with server(args, env) as (base_url, root):
+        populate(root)
+        return asyncio.run(
+            load(base_url + "api/contents", headers, opts.requests, opts.concurrency)
+        )
+
+
+# The identity provider alone, with Jupyter's stock managers: this benchmark is about auth.
+CLERK_PROVIDER_ONLY = [
+    f"--ClerkIdentityProvider.issuer={ISSUER}",
+    "--ServerApp.identity_provider_class=jupyter_clerk.ClerkIdentityProvider",
+    "--ServerApp.jpserver_extensions={'jupyter_clerk': False}",
+]
+
+
+def clerk_environment(key: SigningKey) -> dict[str, str]:
+    return {"CLERK_JWT_KEY": key.public_pem(), "CLERK_AUTHORIZED_PARTIES": PARTY}
 
 
 def main() -> None:
@@ -111,13 +143,9 @@ def main() -> None:
         {},
         {"Authorization": f"token {jupyter_token}"},
     )
-    clerk_env = {"CLERK_JWT_KEY": key.public_pem(), "CLERK_AUTHORIZED_PARTIES": PARTY}
     clerk = (
-        [
-            f"--ClerkIdentityProvider.issuer={ISSUER}",
-            "--ServerApp.jpserver_extensions={'jupyter_clerk': True}",
-        ],
-        clerk_env,
+        CLERK_PROVIDER_ONLY,
+        clerk_environment(key),
         {"Authorization": f"Bearer {make_token(key)}"},
     )
     token_rates, clerk_rates = [], []

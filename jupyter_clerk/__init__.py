@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .app import ClerkApp
-from .identity import ClerkIdentityProvider, ClerkUser
+from . import logscrub
+
+# Before anything else of ours can log: the server logs its configuration at start-up.
+logscrub.install()
+
+from .app import ClerkApp  # noqa: E402
+from .identity import ClerkIdentityProvider, ClerkUser  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ClerkApp", "ClerkIdentityProvider", "ClerkUser", "__version__"]

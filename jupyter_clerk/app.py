@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool
+from traitlets import Bool, Unicode, default
 
+from .authorizer import ClerkAuthorizer
+from .browser_config import browser_config, page_config_hook
+from .contents import WorkspaceContentsManager
+from .errors import ClerkConfigError
 from .identity import ClerkIdentityProvider
+from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .lab_state import route_lab_state_per_person
+from .profile import UserProfileHandler
+from .sandbox_setup import enable_sandbox
+from .terminals import WorkspaceTerminalManager
+from .webhooks import ClerkWebhookHandler, WebhookVerifier
+from .workspace_api import WorkspacesHandler
 
 
 class ClerkApp(ExtensionApp):
@@ -22,14 +34,82 @@ class ClerkApp(ExtensionApp):
         "Turn off only to wire c.ServerApp.identity_provider_class yourself.",
     ).tag(config=True)
 
+    terminals = Bool(
+        False,
+        help="Offer terminals (to the roles in c.ClerkAuthorizer.terminal_roles). Off by default: "
+        "a terminal is a shell on the server.",
+    ).tag(config=True)
+
+    sandbox_kernels = Bool(
+        help="Run every kernel and terminal in a bubblewrap sandbox that sees only its "
+        "workspace (settings: c.ClerkSandbox.…). The server refuses to start if bubblewrap "
+        "cannot run. Env: CLERK_SANDBOX_KERNELS=1.",
+    ).tag(config=True)
+
+    webhook_signing_secret = Unicode(
+        help="Signing secret (whsec_…) of a Clerk webhook endpoint pointed at "
+        "<server>/clerk/webhooks; without it the endpoint does not exist. Revoked sessions, "
+        "deleted users and membership changes then close open WebSockets at once. "
+        "Env: CLERK_WEBHOOK_SIGNING_SECRET.",
+    ).tag(config=True)
+
+    @default("webhook_signing_secret")
+    def _default_webhook_signing_secret(self) -> str:
+        return os.environ.get("CLERK_WEBHOOK_SIGNING_SECRET", "")
+
+    @default("sandbox_kernels")
+    def _default_sandbox_kernels(self) -> bool:
+        return os.environ.get("CLERK_SANDBOX_KERNELS", "").lower() in ("1", "true", "yes")
+
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         # Linking runs before the server builds its identity provider: the only moment at
         # which the provider class can still be chosen.
         super()._link_jupyter_server_extension(serverapp)
+        if self.sandbox_kernels:
+            # Failing to sandbox must stop the server; a warning would leave kernels unconfined.
+            serverapp.reraise_server_extension_failures = True
+            enable_sandbox(serverapp)
         if not self.configure_server:
             return
         if not issubclass(serverapp.identity_provider_class, ClerkIdentityProvider):
             serverapp.identity_provider_class = ClerkIdentityProvider
         serverapp.allow_unauthenticated_access = False
+        serverapp.authorizer_class = ClerkAuthorizer
+        serverapp.terminals_enabled = self.terminals
+        # jupyter_server_terminals links after us (name order) and reads its class from config.
+        terminals = serverapp.config.TerminalsExtensionApp
+        if "terminal_manager_class" not in terminals:
+            terminals.terminal_manager_class = WorkspaceTerminalManager
+        serverapp.contents_manager_class = WorkspaceContentsManager
+        serverapp.kernel_manager_class = WorkspaceKernelManager
+        serverapp.session_manager_class = WorkspaceSessionManager
         # A security extension that fails to load must stop the server, not be skipped.
         serverapp.reraise_server_extension_failures = True
+
+    def initialize_handlers(self) -> None:
+        if self.configure_server:
+            route_lab_state_per_person(self.serverapp.web_app, self.serverapp.root_dir)
+        self.handlers.append((r"/clerk/api/user", UserProfileHandler))
+        self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))
+        if self.webhook_signing_secret:
+            try:
+                verifier = WebhookVerifier(self.webhook_signing_secret)
+            except ValueError as exc:
+                raise ClerkConfigError(
+                    f"c.ClerkApp.webhook_signing_secret (CLERK_WEBHOOK_SIGNING_SECRET): {exc}"
+                ) from None
+            self.handlers.append((r"/clerk/webhooks", ClerkWebhookHandler, {"verifier": verifier}))
+
+    async def stop_extension(self) -> None:
+        revalidator = getattr(self.serverapp.identity_provider, "revalidator", None)
+        if revalidator is not None:
+            revalidator.stop()
+
+    def initialize_settings(self) -> None:
+        # JupyterLab's page config carries what the front end needs to get Clerk tokens.
+        provider = self.serverapp.identity_provider
+        if isinstance(provider, ClerkIdentityProvider):
+            settings = self.serverapp.web_app.settings
+            settings["page_config_hook"] = page_config_hook(
+                browser_config(provider), settings.get("page_config_hook")
+            )

@@ -19,6 +19,7 @@ _ID_BODY = r"[A-Za-z0-9]{1,64}"
 USER_ID = re.compile(rf"user_{_ID_BODY}")
 SESSION_ID = re.compile(rf"sess_{_ID_BODY}")
 ORG_ID = re.compile(rf"org_{_ID_BODY}")
+CLIENT_ID = re.compile(rf"client_{_ID_BODY}")
 
 
 def valid_id(pattern: re.Pattern[str], value: object) -> bool:

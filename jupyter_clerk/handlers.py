@@ -24,16 +24,22 @@ def safe_next(value: str, default: str) -> str:
 
 
 class ClerkLoginHandler(JupyterHandler):
-    """Sends a person to Clerk's sign-in and back to where they were going."""
+    """The sign-in page: Clerk's sign-in (or the local instance's), then back to `next`."""
 
     @allow_unauthenticated
     def get(self) -> None:
+        # Imported here: both modules need the identity provider, which imports this one.
+        from .browser_config import browser_config
+        from .sign_in_page import render_sign_in_page
+
         target = safe_next(self.get_argument("next", ""), self.base_url)
         if self.current_user:
             self.redirect(target)
             return
-        sign_in_url = self.identity_provider.sign_in_url_for_server()  # type: ignore[attr-defined]
-        if not sign_in_url:
+        provider = self.identity_provider
+        clerk = browser_config(provider)  # type: ignore[arg-type]
+        sign_in_url = provider.sign_in_url_for_server()  # type: ignore[attr-defined]
+        if not clerk and not sign_in_url:
             self.set_status(503)
             self.finish(
                 "<!doctype html><title>Sign-in unavailable</title><p>Sign-in is not configured "
@@ -41,7 +47,8 @@ class ClerkLoginHandler(JupyterHandler):
             )
             return
         back = f"{self.request.protocol}://{self.request.host}{target}"
-        self.redirect(f"{sign_in_url}?{urlencode({'redirect_url': back})}")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(render_sign_in_page(clerk, sign_in_url, back))
 
 
 class ClerkLogoutHandler(JupyterHandler):

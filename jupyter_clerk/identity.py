@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -15,17 +17,29 @@ from tornado import web
 from traitlets import Bool, Float, Int, List, Type, Unicode, default, validate
 
 from . import logscrub
+from .backend_api import BackendAPI
 from .claims import Organization, SessionClaims
-from .credentials import Credential, extract_credential, is_websocket_upgrade
+from .client_tokens import (
+    MAX_TTL,
+    ClientTokenResolver,
+    ClientTokensUnavailable,
+    is_client_token,
+    organization_of,
+)
+from .credentials import Credential, Source, extract_credential, is_websocket_upgrade
 from .errors import ClerkConfigError, TokenError
 from .handlers import ClerkLoginHandler, ClerkLogoutHandler
 from .jwks import HttpFetch, JwksKeys, KeySource, PemKey
+from .memberships import MembershipCache, MembershipsUnavailable
+from .open_sockets import OpenSockets, SessionRevalidator, SocketOwner
 from .publishable_key import (
     PublishableKeyError,
     account_portal_sign_in_url,
     parse_publishable_key,
 )
-from .tokens import SessionTokenVerifier
+from .revocation import Revocation
+from .tokens import SessionTokenVerifier, token_digest
+from .workspaces import Workspace, requested_workspace, resolve_workspace
 
 UNAUTHENTICATED_MESSAGE = "Sign-in required: send a valid Clerk session token."
 
@@ -52,6 +66,7 @@ class ClerkUser(User):
     session_id: str = ""
     organization: Organization | None = None
     token_authenticated: bool = False
+    workspace: Workspace | None = None
 
 
 def user_from_claims(claims: SessionClaims, *, token_authenticated: bool) -> ClerkUser:
@@ -71,6 +86,17 @@ def user_from_claims(claims: SessionClaims, *, token_authenticated: bool) -> Cle
         organization=claims.organization,
         token_authenticated=token_authenticated,
     )
+
+
+def refuse(
+    handler: web.RequestHandler, status: int, message: str, headers: dict[str, str]
+) -> NoReturn:
+    """Ends the request with a JSON refusal; unlike an HTTPError, keeps the headers."""
+    handler.set_status(status)
+    for name, value in headers.items():
+        handler.set_header(name, value)
+    handler.set_header("Content-Type", "application/json")
+    raise web.Finish(json.dumps({"message": message, "reason": None}))
 
 
 def _allows_anonymous(handler: web.RequestHandler) -> bool:
@@ -115,12 +141,44 @@ class ClerkIdentityProvider(IdentityProvider):
     ).tag(config=True)
     http_timeout_seconds = Float(5.0, help="Timeout of each call to Clerk.").tag(config=True)
     token_cache_size = Int(10_000, help="Verified tokens kept in memory.").tag(config=True)
+    client_token_cache_seconds = Float(
+        MAX_TTL,
+        help="How long a Clerk client token's session (from POST /v1/clients/verify) is trusted "
+        "before Clerk is asked again; at most 60 s, so a revoked session stops working soon.",
+    ).tag(config=True)
+    client_token_verify_rate = Float(
+        10.0,
+        help="Calls per second to POST /v1/clients/verify for client tokens not in the cache "
+        "(a token bucket; beyond it requests get 503 with Retry-After).",
+    ).tag(config=True)
+    client_token_verify_burst = Float(
+        20.0, help="Burst allowed above client_token_verify_rate."
+    ).tag(config=True)
+    websocket_revalidate_seconds = Float(
+        300.0,
+        help="How often the Clerk sessions behind open WebSockets are re-checked with the "
+        "Backend API (needs the secret key); a session no longer active closes its sockets. "
+        "0 turns it off (then only webhooks close them).",
+    ).tag(config=True)
     sign_in_url = Unicode(
         help="Where a person signs in (Clerk's Account Portal or the local instance). "
         "Env: CLERK_SIGN_IN_URL."
     ).tag(config=True)
     sign_out_url = Unicode(
         help="Where a person signs out of Clerk after leaving Jupyter. Env: CLERK_SIGN_OUT_URL."
+    ).tag(config=True)
+    frontend_api_url = Unicode(
+        help="Where browsers reach the Clerk Frontend API (clerk-js, token refresh). Default: "
+        "https://<Frontend API host of the publishable key>. The local instance serves plain "
+        "http: set its URL. Env: CLERK_FRONTEND_API_URL."
+    ).tag(config=True)
+    personal_workspaces = Bool(
+        True,
+        help="Offer each person a personal workspace besides their organizations. Turn off for "
+        "B2B deployments. Env: CLERK_PERSONAL_WORKSPACES=0.",
+    ).tag(config=True)
+    membership_cache_seconds = Float(
+        60.0, help="How long an organization membership read from Clerk is trusted."
     ).tag(config=True)
     allow_local_instance = Bool(
         help="Accept a Clerk instance on a loopback address (the local development instance). "
@@ -173,6 +231,17 @@ class ClerkIdentityProvider(IdentityProvider):
     def _sign_out_url_default(self) -> str:
         return _env("CLERK_SIGN_OUT_URL")
 
+    @default("frontend_api_url")
+    def _frontend_api_url_default(self) -> str:
+        if _env("CLERK_FRONTEND_API_URL"):
+            return _env("CLERK_FRONTEND_API_URL")
+        frontend_api = self._frontend_api()
+        return f"https://{frontend_api}" if frontend_api else ""
+
+    @default("personal_workspaces")
+    def _personal_workspaces_default(self) -> bool:
+        return _env("CLERK_PERSONAL_WORKSPACES", "1").lower() not in ("0", "false", "no")
+
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:
         return _env("CLERK_ALLOW_LOCAL_INSTANCE").lower() in ("1", "true", "yes")
@@ -187,6 +256,49 @@ class ClerkIdentityProvider(IdentityProvider):
             leeway=self.clock_skew_seconds,
             cache_size=self.token_cache_size,
         )
+        self.backend_api = (
+            BackendAPI(self._api_base(), self.secret_key, timeout=self.http_timeout_seconds)
+            if self.secret_key
+            else None
+        )
+        self.memberships = (
+            MembershipCache(self.backend_api.user_memberships, ttl=self.membership_cache_seconds)
+            if self.backend_api
+            else None
+        )
+        # Client tokens of non-browser callers need the Backend API: without a secret key
+        # they are refused like any other token that is not a session token.
+        self.client_tokens = (
+            ClientTokenResolver(
+                self.backend_api.verify_client,
+                ttl=self.client_token_cache_seconds,
+                max_entries=self.token_cache_size,
+                verify_rate=self.client_token_verify_rate,
+                verify_burst=self.client_token_verify_burst,
+            )
+            if self.backend_api
+            else None
+        )
+        self.revocation = Revocation(
+            self.verifier.cache, self.client_tokens, self.memberships, OpenSockets()
+        )
+        self.revalidator = (
+            SessionRevalidator(
+                self.revocation.sockets,
+                self.backend_api.get_session,
+                self.websocket_revalidate_seconds,
+            )
+            if self.backend_api
+            else None
+        )
+
+    @validate("client_token_cache_seconds")
+    def _validate_client_token_cache_seconds(self, proposal: dict[str, Any]) -> float:
+        if not 0 <= proposal["value"] <= MAX_TTL:
+            raise ClerkConfigError(
+                "c.ClerkIdentityProvider.client_token_cache_seconds must be between 0 and 60."
+            )
+        return proposal["value"]
 
     # --- configuration -------------------------------------------------------------------
 
@@ -300,29 +412,92 @@ class ClerkIdentityProvider(IdentityProvider):
         if current:
             return current
         credential = extract_credential(handler.request)
-        user = await self._verify(credential) if credential else None
+        try:
+            user = await self._verify(credential, handler) if credential else None
+            if user is not None:
+                user.workspace = await resolve_workspace(
+                    user.username,
+                    user.organization,
+                    requested_workspace(handler.request),
+                    personal_enabled=self.personal_workspaces,
+                    memberships=self.memberships,
+                )
+        except MembershipsUnavailable as exc:
+            retry = {"Retry-After": str(math.ceil(exc.retry_after))} if exc.retry_after else {}
+            refuse(handler, 503, exc.log_message or "", retry)
         if user is not None:
             handler._token_authenticated = user.token_authenticated  # type: ignore[attr-defined]
+            if is_websocket_upgrade(handler.request):
+                self._track_websocket(handler, user)
             return user
         if not _allows_anonymous(handler) and (
             isinstance(handler, APIHandler) or is_websocket_upgrade(handler.request)
         ):
-            # Finished here rather than raised: an HTTPError would drop the header.
-            handler.set_status(401)
-            handler.set_header("WWW-Authenticate", 'Bearer realm="jupyter"')
-            handler.set_header("Content-Type", "application/json")
-            raise web.Finish(json.dumps({"message": UNAUTHENTICATED_MESSAGE, "reason": None}))
+            refuse(
+                handler,
+                401,
+                UNAUTHENTICATED_MESSAGE,
+                {"WWW-Authenticate": 'Bearer realm="jupyter"'},
+            )
         return None
 
-    async def _verify(self, credential: Credential) -> ClerkUser | None:
+    async def _verify(
+        self, credential: Credential, handler: web.RequestHandler | None = None
+    ) -> ClerkUser | None:
         try:
+            if (
+                self.client_tokens is not None
+                and credential.source is Source.HEADER  # long-lived: never in URLs or cookies
+                and self.verifier.cache.get(token_digest(credential.token)) is None  # fast path
+                and is_client_token(credential.token)
+            ):
+                return await self._client_token_user(credential.token)
             claims = await self.verifier.verify(credential.token)
         except TokenError as exc:
             self.log.info(
                 "Refused a Clerk credential from the %s: %s", credential.source.value, exc
             )
             return None
+        except ClientTokensUnavailable as exc:
+            self.log.warning("Clerk client token not resolved: %s", exc)
+            if handler is None:
+                return None
+            refuse(handler, 503, str(exc), {"Retry-After": str(math.ceil(exc.retry_after))})
+        org_id = claims.organization.id if claims.organization else None
+        if self.revocation.refuses(claims.user_id, claims.session_id, org_id, claims.issued_at):
+            self.log.info("Refused a Clerk credential: its access was revoked")
+            return None
         return user_from_claims(claims, token_authenticated=credential.source.explicit)
+
+    def _track_websocket(self, handler: web.RequestHandler, user: ClerkUser) -> None:
+        """Remember who opened the socket, so revocation can find and close it."""
+        workspace = user.workspace
+        if workspace is not None:
+            org_id = workspace.id if workspace.kind == "organization" else None
+        else:
+            org_id = user.organization.id if user.organization else None
+        self.revocation.sockets.track(handler, SocketOwner(user.username, user.session_id, org_id))
+        if self.revalidator is not None:
+            self.revalidator.ensure_running()
+
+    async def _client_token_user(self, token: str) -> ClerkUser:
+        """The user of the client token's chosen session, shaped like a session-token user."""
+        session = await self.client_tokens.resolve(token)  # type: ignore[union-attr]
+        if self.revocation.refuses(session.user_id, session.id, None, time.time()):
+            raise TokenError("session-revoked", "the client's session was revoked")
+        organization = None
+        org_id = session.last_active_organization_id
+        if org_id is not None:
+            membership = await self.memberships.membership(session.user_id, org_id)  # type: ignore[union-attr]
+            if membership is None:
+                raise TokenError("not-a-member", "the session's organization no longer has them")
+            organization = organization_of(membership)
+        return ClerkUser(
+            username=session.user_id,
+            session_id=session.id,
+            organization=organization,
+            token_authenticated=True,
+        )
 
     def identity_model(self, user: User) -> dict[str, Any]:
         model = {
@@ -330,6 +505,17 @@ class ClerkIdentityProvider(IdentityProvider):
             for name in ("username", "name", "display_name", "initials", "avatar_url", "color")
         }
         org = getattr(user, "organization", None)
+        workspace = getattr(user, "workspace", None)
+        model["workspace"] = (
+            {
+                "kind": workspace.kind,
+                "id": workspace.id,
+                "slug": workspace.slug,
+                "role": workspace.role,
+            }
+            if workspace
+            else None
+        )
         model["organization"] = (
             {
                 "id": org.id,

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from .base import BackendAPIHandler
+from .client_tokens import verified_client
 from .errors import ClerkAPIError, invalid_param, missing_param, not_found
 from .resources import (
     client_json,
@@ -135,8 +136,8 @@ class ClientHandler(BackendAPIHandler):
 
 
 class ClientVerifyHandler(BackendAPIHandler):
-    """POST /v1/clients/verify {"token"}: resolve a client token (here, the instance's
-    client cookie value) to its client, as Clerk does for non-browser callers."""
+    """POST /v1/clients/verify {"token"}: resolve a client token (a `__client`-shaped JWT)
+    to its client with every session, as Clerk does for non-browser callers."""
 
     def post(self) -> None:
         token = self.body_params().get("token")
@@ -144,10 +145,9 @@ class ClientVerifyHandler(BackendAPIHandler):
             raise missing_param("token")
         if not isinstance(token, str):
             raise invalid_param("token", "token must be a string.")
-        try:
-            client = self.ctx.store.client(token)
-        except ClerkAPIError:
+        client = verified_client(self.ctx.keyring, self.ctx.store, token)
+        if client is None:
             raise ClerkAPIError(
                 400, "client_token_invalid", "invalid client token", "The client token is invalid."
-            ) from None
+            )
         self.write_json(client_json(client, self.ctx.store.sessions_of(client)))

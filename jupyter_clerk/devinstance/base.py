@@ -3,10 +3,11 @@ secret-key authentication and request-body parsing."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -14,6 +15,7 @@ from tornado import httputil, web
 
 from .data import DirectoryData
 from .errors import ClerkAPIError, unauthenticated
+from .faults import Call, FaultPlan
 from .origins import OriginPolicy
 from .session_tokens import SessionTokenMinter
 from .signing import KeyRing
@@ -42,6 +44,7 @@ class InstanceContext:
     minter: SessionTokenMinter
     origins: OriginPolicy
     token_lifetime: int
+    faults: FaultPlan = field(default_factory=FaultPlan)
 
 
 class InstanceHandler(web.RequestHandler):
@@ -64,6 +67,8 @@ class InstanceHandler(web.RequestHandler):
             detail = exc.log_message if isinstance(exc, web.HTTPError) else None
             code = _GENERIC_CODES.get(status_code, "internal_clerk_error")
             exc = ClerkAPIError(status_code, code, message.lower(), detail or message)
+        for name, value in exc.headers.items():
+            self.set_header(name, value)
         self.write_json(exc.to_json(), exc.status)
 
     def log_exception(
@@ -87,7 +92,26 @@ class BackendAPIHandler(InstanceHandler):
     def check_xsrf_cookie(self) -> None:
         return
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
+        self._authenticate()
+        call = Call(
+            self.request.method or "",
+            self.request.path,
+            self.request.headers.get("Clerk-API-Version"),
+        )
+        fault = self.ctx.faults.take(call)
+        if fault is None:
+            return
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+            code = "too_many_requests" if fault.status == 429 else "injected_fault"
+            raise ClerkAPIError(
+                fault.status, code, "injected fault", "A fault queued by a test.", headers=headers
+            )
+
+    def _authenticate(self) -> None:
         header = self.request.headers.get("Authorization", "")
         scheme, _, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:

@@ -61,9 +61,9 @@ class Membership:
     created_at: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class DirectoryData:
-    """Read-only lookups over the loaded directory, in file order."""
+    """Lookups over the loaded directory, in file order; only `remove_membership` changes it."""
 
     users: dict[str, User]
     organizations: dict[str, Organization]
@@ -77,6 +77,13 @@ class DirectoryData:
             (m for m in self.memberships_of(user_id) if m.organization_id == organization_id),
             None,
         )
+
+    def remove_membership(self, user_id: str, organization_id: str) -> Membership | None:
+        """An administrator removed the user from the organization; returns the membership."""
+        removed = self.membership(user_id, organization_id)
+        if removed is not None:
+            self.memberships = tuple(m for m in self.memberships if m is not removed)
+        return removed
 
     def members_count(self, organization_id: str) -> int:
         return sum(1 for m in self.memberships if m.organization_id == organization_id)

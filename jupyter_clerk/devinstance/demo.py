@@ -49,6 +49,8 @@ def server_environment(instance: DevInstance, jupyter_origin: str) -> dict[str, 
         "CLERK_AUTHORIZED_PARTIES": jupyter_origin,
         "CLERK_SIGN_IN_URL": f"{instance.url}/v1/client/handshake",
         "CLERK_SIGN_OUT_URL": f"{instance.url}/sign-out",
+        # The browser reaches the instance's Frontend API over plain http.
+        "CLERK_FRONTEND_API_URL": instance.url,
     }
 
 

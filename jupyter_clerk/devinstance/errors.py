@@ -20,6 +20,7 @@ class ClerkAPIError(Exception):
         message: str,
         long_message: str,
         meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(long_message)
         self.status = status
@@ -27,6 +28,7 @@ class ClerkAPIError(Exception):
         self.message = message
         self.long_message = long_message
         self.meta = meta or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
     def to_json(self) -> dict[str, Any]:
         error = {"message": self.message, "long_message": self.long_message, "code": self.code}

@@ -18,12 +18,17 @@ from tornado.netutil import bind_sockets
 
 from ..publishable_key import PublishableKeyError, build_publishable_key, parse_publishable_key
 from .base import InstanceContext
+from .client_tokens import mint_client_token
 from .data import DirectoryData, load_data
+from .faults import FaultPlan
+from .ids import new_id
 from .origins import OriginPolicy
+from .resources import membership_json, session_json
 from .server import make_app
 from .session_tokens import DEFAULT_LIFETIME, SessionTokenMinter
 from .signing import KeyRing
 from .state import Session, SessionStatus, SessionStore
+from .webhooks import WebhookSender, new_webhook_secret
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
@@ -44,6 +49,8 @@ class DevInstance:
         allowed_origins: Iterable[str] = (),
         token_lifetime: int = DEFAULT_LIFETIME,
         secret_key: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         if secret_key is not None and not secret_key.startswith("sk_test_"):
             raise ValueError("a development secret key starts with sk_test_")
@@ -55,6 +62,12 @@ class DevInstance:
         self.secret_key = secret_key or new_secret_key()
         self.store = SessionStore(self.data)
         self.keyring = KeyRing()
+        # Backend API faults to inject (`instance.faults.fail(503)`) and the calls it served.
+        self.faults = FaultPlan()
+        self.webhooks: WebhookSender | None = None
+        self.store.on_signed_out = self._signed_out
+        if webhook_url is not None:
+            self.configure_webhooks(webhook_url, webhook_secret)
         self._ctx: InstanceContext | None = None
         self._server: HTTPServer | None = None
 
@@ -87,6 +100,7 @@ class DevInstance:
             minter=SessionTokenMinter(self.keyring, self.data, issuer),
             origins=self.origins,
             token_lifetime=self.token_lifetime,
+            faults=self.faults,
         )
         self._server = HTTPServer(make_app(self._ctx))
         self._server.add_sockets(sockets)
@@ -128,10 +142,33 @@ class DevInstance:
     # -- helpers for tests -------------------------------------------------------------
 
     def create_session(
-        self, user_id: str, org_id: str | None = None, status: SessionStatus = "active"
+        self,
+        user_id: str,
+        org_id: str | None = None,
+        status: SessionStatus = "active",
+        *,
+        client_id: str | None = None,
     ) -> Session:
-        """A session on a new client; `org_id` (a membership of the user) becomes active."""
-        return self.store.sign_in(user_id, organization_id=org_id, status=status)
+        """A session on a new client, or added to `client_id` (multi-session); `org_id` (a
+        membership of the user) becomes active. The session becomes its client's last active."""
+        return self.store.sign_in(
+            user_id, client_id=client_id, organization_id=org_id, status=status
+        )
+
+    def client_token(self, client_id: str) -> str:
+        """The client's `__client`-shaped token, as a non-browser caller would hold it."""
+        return mint_client_token(self.keyring, self.store.client(client_id))
+
+    def rotate_client_token(self, client_id: str) -> None:
+        """Invalidate every token minted for the client so far."""
+        self.store.client(client_id).rotating_token = new_id("rt")
+
+    def activate_session(self, session_id: str) -> Session:
+        """Make a signed-in session its client's last active one (Clerk's `setActive`)."""
+        return self.store.activate(session_id)
+
+    def remove_session(self, session_id: str) -> Session:
+        return self.store.remove(session_id)
 
     def session_token(
         self,
@@ -170,6 +207,28 @@ class DevInstance:
 
     def revoke_session(self, session_id: str) -> Session:
         return self.store.revoke(session_id)
+
+    def remove_membership(self, user_id: str, org_id: str) -> None:
+        """An administrator removes the user from the organization (webhook included)."""
+        membership = self.data.membership(user_id, org_id)
+        if membership is None:
+            raise ValueError(f"{user_id} is not a member of {org_id}")
+        body = membership_json(membership, self.data)
+        self.data.remove_membership(user_id, org_id)
+        self._send("organizationMembership.deleted", body)
+
+    def configure_webhooks(self, url: str, secret: str | None = None) -> str:
+        """Send Svix-signed webhooks to `url` from now on; returns the `whsec_` secret."""
+        self.webhooks = WebhookSender(url, secret or new_webhook_secret())
+        return self.webhooks.secret
+
+    def _signed_out(self, session: Session) -> None:
+        if session.status in ("ended", "revoked", "removed"):
+            self._send(f"session.{session.status}", session_json(session))
+
+    def _send(self, event_type: str, data: dict[str, Any]) -> None:
+        if self.webhooks is not None:
+            self.webhooks.send(event_type, data)
 
     def rotate_keys(self) -> str:
         """Sign with a new key from now on; returns its `kid`. Old keys stay published."""

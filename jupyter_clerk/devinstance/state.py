@@ -7,7 +7,9 @@ callers must pick, never simply the first.
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -54,6 +56,8 @@ class Client:
     id: str
     session_ids: list[str] = field(default_factory=list)
     last_active_session_id: str | None = None
+    # The nonce inside the client's `__client` token; replacing it invalidates old tokens.
+    rotating_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     created_at: int = field(default_factory=now_ms)
     updated_at: int = field(default_factory=now_ms)
 
@@ -65,6 +69,8 @@ class SessionStore:
         self._data = data
         self._sessions: dict[str, Session] = {}
         self._clients: dict[str, Client] = {}
+        # Called with each session that stopped being signed in (webhooks are sent from it).
+        self.on_signed_out: Callable[[Session], None] | None = None
 
     def sign_in(
         self,
@@ -170,6 +176,7 @@ class SessionStore:
         return session
 
     def _set_status(self, session: Session, status: SessionStatus) -> None:
+        was_signed_in = session.signed_in
         session.status = status
         session.updated_at = now_ms()
         client = self._clients[session.client_id]
@@ -181,6 +188,8 @@ class SessionStore:
             ]
             client.last_active_session_id = live[-1] if live else None
         client.updated_at = session.updated_at
+        if was_signed_in and not session.signed_in and self.on_signed_out is not None:
+            self.on_signed_out(session)
 
     def _new_client(self) -> Client:
         client = Client(id=new_id("client"))

@@ -17,6 +17,7 @@ LINUS = "user_2aDemoLinusSolo"
 VERA = "user_2aDemoVeraViewer"
 ENGINES = "org_2aDemoAnalyticalEngines"
 PARTNERS = "org_2aDemoDifferencePartners"
+GUILD = "org_2aDemoCompilerGuild"  # Ada is not a member: the "org C" of seed 000
 JUPYTER = "http://127.0.0.1:8888"
 
 

@@ -8,6 +8,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from jupyter_clerk.devinstance import DevInstance
+from jupyter_clerk.devinstance.client_tokens import mint_client_token
 
 from .helpers import ADA, ENGINES, GRACE, LINUS, PARTNERS, assert_clerk_error, body, call
 
@@ -234,12 +235,29 @@ async def test_client_lookup_and_verify_return_clerks_client(clerk_instance: Dev
     assert client["session_ids"] == [first.id, second.id]
     assert client["last_active_session_id"] == second.id
     assert [s["user_id"] for s in client["sessions"]] == [ADA, GRACE]
-    verified = await call(
-        clerk_instance, "POST", "/v1/clients/verify", json_body={"token": first.client_id}
-    )
+    token = clerk_instance.client_token(first.client_id)
+    verified = await call(clerk_instance, "POST", "/v1/clients/verify", json_body={"token": token})
     assert body(verified) == client
     bad = await call(clerk_instance, "POST", "/v1/clients/verify", json_body={"token": "nope"})
     assert_clerk_error(bad, 400, "client_token_invalid")
+
+
+@pytest.mark.parametrize("forgery", ["bare_client_id", "rotated", "foreign_key"])
+async def test_clients_verify_refuses_anything_but_a_current_client_token(
+    clerk_instance: DevInstance, forgery: str
+) -> None:
+    session = clerk_instance.create_session(ADA)
+    token = clerk_instance.client_token(session.client_id)
+    if forgery == "bare_client_id":
+        token = session.client_id
+    elif forgery == "rotated":
+        clerk_instance.rotate_client_token(session.client_id)
+    else:
+        other = DevInstance()
+        client = clerk_instance.store.client(session.client_id)
+        token = mint_client_token(other.keyring, client)
+    response = await call(clerk_instance, "POST", "/v1/clients/verify", json_body={"token": token})
+    assert_clerk_error(response, 400, "client_token_invalid")
 
 
 async def test_rotate_keys_over_http_publishes_both_keys_until_retired(

@@ -5,7 +5,7 @@ import pytest
 from jupyter_clerk.devinstance.data import DataError, load_data, parse_data
 from jupyter_clerk.devinstance.ids import is_clerk_id
 
-from .helpers import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA
+from .helpers import ADA, ENGINES, GRACE, GUILD, LINUS, PARTNERS, VERA
 
 
 def test_demo_directory_has_the_users_the_product_scenarios_need() -> None:
@@ -15,11 +15,12 @@ def test_demo_directory_has_the_users_the_product_scenarios_need() -> None:
         for user in (ADA, GRACE, LINUS, VERA)
     }
     assert roles[ADA] == {(ENGINES, "org:admin"), (PARTNERS, "org:member")}
-    assert roles[GRACE] == {(PARTNERS, "org:admin")}
+    assert roles[GRACE] == {(PARTNERS, "org:admin"), (GUILD, "org:member")}
     assert roles[LINUS] == set()
     assert roles[VERA] == {(ENGINES, "org:viewer")}
     assert data.organizations[ENGINES].name == "Analytical Engines"
     assert data.organizations[PARTNERS].name == "Difference Partners"
+    assert data.organizations[GUILD].name == "Compiler Guild"
 
 
 def test_viewer_role_grants_read_only() -> None:

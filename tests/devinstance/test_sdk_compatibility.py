@@ -31,7 +31,8 @@ async def test_clerk_sdk_drives_sessions_tokens_and_clients(clerk_instance: DevI
     assert (await clerk.sessions.get_async(session_id=session.id)).status.value == "active"
     token = await clerk.sessions.create_token_async(session_id=session.id, expires_in_seconds=30)
     assert token.jwt.count(".") == 2
-    client = await clerk.clients.verify_async(request={"token": session.client_id})
+    client_token = clerk_instance.client_token(session.client_id)
+    client = await clerk.clients.verify_async(request={"token": client_token})
     assert client.last_active_session_id == session.id
     revoked = await clerk.sessions.revoke_async(session_id=session.id)
     assert revoked.status.value == "revoked"

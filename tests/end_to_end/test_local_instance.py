@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from jupyter_clerk.devinstance import DevInstance
 from tests.devinstance.helpers import ADA, ENGINES, cookie_header, set_cookies
 from tests.identity.test_websockets import run_cell, ws_base
+from tests.sign_in import sign_in_link
 
 
 async def get(url: str, jar: dict[str, str] | None = None, **kwargs) -> HTTPResponse:
@@ -90,7 +91,7 @@ async def test_expired_cookie_on_a_page_load_refreshes_through_the_instance(
     page = await get(server_url + "tree", jar)
     assert page.code == 302 and "/login?next=" in page.headers["Location"]
     login = await get(server_url.rstrip("/").rsplit("/", 1)[0] + page.headers["Location"], jar)
-    handshake = login.headers["Location"]
+    handshake = sign_in_link(login)
     assert handshake.startswith(f"{clerk_instance.url}/v1/client/handshake?")
     refreshed = await get(handshake, jar)
     assert refreshed.code == 302

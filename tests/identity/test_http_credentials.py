@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.forge import PARTY
+from tests.sign_in import sign_in_link
 
 
 async def test_bearer_token_opens_the_contents_api(fetch, token_for):
@@ -120,7 +121,7 @@ async def test_unauthenticated_page_load_redirects_to_login(fetch):
 async def test_login_next_never_leaves_the_server(fetch, jp_serverapp, jp_base_url, next_url):
     jp_serverapp.identity_provider.sign_in_url = "https://accounts.example.com/sign-in"
     response = await fetch(f"login?next={next_url}")
-    location = urlparse(response.headers["Location"])
+    location = urlparse(sign_in_link(response))
     assert (location.netloc, location.path) == ("accounts.example.com", "/sign-in")
     back = urlparse(parse_qs(location.query)["redirect_url"][0])
     assert back.hostname == "127.0.0.1"
@@ -130,7 +131,7 @@ async def test_login_next_never_leaves_the_server(fetch, jp_serverapp, jp_base_u
 async def test_login_sends_a_signed_out_person_to_sign_in_and_back(fetch, jp_serverapp):
     jp_serverapp.identity_provider.sign_in_url = "https://accounts.example.com/sign-in"
     response = await fetch("login?next=/lab/tree/x.ipynb")
-    back = parse_qs(urlparse(response.headers["Location"]).query)["redirect_url"][0]
+    back = parse_qs(urlparse(sign_in_link(response)).query)["redirect_url"][0]
     assert back.endswith("/lab/tree/x.ipynb")
 
 

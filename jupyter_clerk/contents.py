@@ -1,0 +1,103 @@
+"""A contents manager whose root is the current request's workspace, and nothing else.
+
+Jupyter's file managers read `root_dir` everywhere (paths, hidden checks, checkpoints), so
+the root itself is made per-request: with no workspace known it refuses, and there is no
+fallback to the server root. Resolved paths are checked too: Jupyter follows symlinks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+from jupyter_server.files.handlers import FilesHandler
+from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from tornado import web
+from traitlets import default
+
+from .workspaces import current_workspace, request_context_active, workspace_root
+
+
+class OutsideWorkspace(web.HTTPError, PermissionError):
+    """A path that leaves the workspace. Also a PermissionError, so that a directory listing
+    skips a symlink pointing out instead of failing as a whole."""
+
+    def __init__(self) -> None:
+        web.HTTPError.__init__(self, 404, "No such file in this workspace.")
+        self.errno = errno.EACCES
+
+
+def stays_inside(root: str, os_path: str) -> bool:
+    """Whether `os_path` (lexically under the resolved `root`) stays there once symlinks are
+    followed. Only the components below the root are looked at: the root is resolved."""
+    current = root
+    for part in os.path.relpath(os_path, root).split(os.sep):
+        if part in ("", "."):
+            continue
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            real = os.path.realpath(os_path)
+            return real == root or real.startswith(root + os.sep)
+    return True
+
+
+def _server_root(configurable: Any) -> str:
+    parent = configurable.parent
+    while parent is not None and not hasattr(parent, "contents_manager_class"):
+        parent = parent.parent
+    if parent is None:
+        raise OutsideWorkspace()
+    return parent.root_dir
+
+
+# What start-up code (which reads root_dir once, for display) sees: a path that does not
+# exist, so anything that tried to use it outside a request would find nothing.
+NO_WORKSPACE = "/nonexistent/jupyter-clerk-no-workspace"
+
+
+class WorkspaceRoot:
+    """`root_dir` is the workspace directory of the request being handled."""
+
+    @property
+    def root_dir(self) -> str:
+        if not request_context_active():
+            return NO_WORKSPACE
+        server_root = getattr(self, "_clerk_server_root", None)
+        if server_root is None:
+            server_root = self._clerk_server_root = _server_root(self)
+        return workspace_root(server_root, current_workspace().relative_dir)
+
+    def _get_os_path(self, path: str) -> str:
+        if "\\" in path or "\0" in path:
+            raise OutsideWorkspace()
+        os_path = super()._get_os_path(path)  # type: ignore[misc]
+        if not stays_inside(self.root_dir, os_path):
+            raise OutsideWorkspace()
+        return os_path
+
+
+class WorkspaceCheckpoints(WorkspaceRoot, AsyncFileCheckpoints):
+    """Checkpoints live beside their files, inside the workspace."""
+
+
+class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
+    """Everything Jupyter's contents API does, inside the request's workspace."""
+
+    @default("checkpoints_class")
+    def _checkpoints_class_default(self) -> type:
+        return WorkspaceCheckpoints
+
+    @default("files_handler_class")
+    def _files_handler_class_default(self) -> type:
+        # The stock /files/ handler is a static handler rooted once at start-up.
+        return FilesHandler
+
+    @default("files_handler_params")
+    def _files_handler_params_default(self) -> dict[str, Any]:
+        # FilesHandler reads through the contents manager; its static root is never used.
+        return {"path": NO_WORKSPACE}
+
+    def info_string(self) -> str:
+        return f"Serving workspaces from {_server_root(self)}/users/… and …/orgs/…"

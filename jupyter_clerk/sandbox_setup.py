@@ -1,0 +1,46 @@
+"""Turning the sandbox on for a server: checked, then wired in before any manager exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_server_terminals.terminalmanager import TerminalManager
+from traitlets.utils.importstring import import_item
+
+from .errors import ClerkConfigError
+from .sandbox_policy import ClerkSandbox
+from .sandbox_specs import SandboxKernelSpecManager
+from .sandbox_terminals import SandboxedTerminalManager
+
+
+def enable_sandbox(serverapp: Any) -> None:
+    """Run in the link phase: managers are built afterwards from these classes.
+
+    Fails the start (ClerkConfigError) when bubblewrap cannot run here, or when the server
+    root or runtime directory would be visible inside every sandbox.
+    """
+    ClerkSandbox(parent=serverapp).check([serverapp.root_dir, serverapp.runtime_dir])
+    specs = serverapp.kernel_spec_manager_class
+    if specs is KernelSpecManager:
+        serverapp.kernel_spec_manager_class = SandboxKernelSpecManager
+    elif not issubclass(specs, SandboxKernelSpecManager):
+        raise ClerkConfigError(
+            f"c.ServerApp.kernel_spec_manager_class = {specs.__name__} would start kernels "
+            "outside the sandbox: make it a subclass of "
+            "jupyter_clerk.sandbox_specs.SandboxKernelSpecManager."
+        )
+    # jupyter_server_terminals links after jupyter_clerk (extensions link in name order)
+    # and takes its manager class from the server's config.
+    terminals = serverapp.config.TerminalsExtensionApp
+    chosen = terminals.get("terminal_manager_class", TerminalManager)
+    if isinstance(chosen, str):
+        chosen = import_item(chosen)
+    if chosen is TerminalManager:
+        terminals.terminal_manager_class = SandboxedTerminalManager
+    elif not issubclass(chosen, SandboxedTerminalManager):
+        raise ClerkConfigError(
+            f"c.TerminalsExtensionApp.terminal_manager_class = {chosen.__name__} would start "
+            "shells outside the sandbox: make it a subclass of "
+            "jupyter_clerk.sandbox_terminals.SandboxedTerminalManager."
+        )

@@ -1,0 +1,111 @@
+/**
+ * jupyter-clerk's JupyterLab front end.
+ *
+ * - `session` (a service-manager plugin): the tab's Clerk session and workspace;
+ * - `server-settings`: JupyterLab's server settings with a `fetch` and `WebSocket` that
+ *   carry a fresh token and the tab's workspace (replaces the default plugin, disabled in
+ *   package.json);
+ * - `top-bar`: the organization switcher, who is signed in, and the signed-out and
+ *   not-a-member notices.
+ */
+
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { IServerSettings, ServerConnection, ServiceManagerPlugin } from '@jupyterlab/services';
+
+import { loadClerkJs } from './clerkjs';
+import { pageClerkConfig, sessionIdFromCookie } from './config';
+import { showNotAMember, showSignedOutDialog } from './notices';
+import { fetchProfile, fetchWorkspaces, workspaceChoices, workspaceLabel } from './people';
+import { TabSession } from './session';
+import { ClerkJsSource, LocalInstanceSource } from './sources';
+import { ITabSession } from './token';
+import { TokenCache } from './tokens';
+import { addCommands, prefixDocumentTitle, userButton, workspaceSwitcher } from './topbar';
+import { tabWorkspace } from './workspace';
+
+const sessionPlugin: ServiceManagerPlugin<TabSession> = {
+  id: '@jupyter-clerk/labextension:session',
+  description: "The tab's Clerk session: fresh tokens for the tab's workspace.",
+  autoStart: true,
+  provides: ITabSession,
+  activate: async (): Promise<TabSession> => {
+    const config = pageClerkConfig();
+    const requested = tabWorkspace(PageConfig.getOption('workspace'), window.sessionStorage);
+    if (config.localInstance) {
+      const source = new LocalInstanceSource(
+        config.frontendApiUrl,
+        sessionIdFromCookie(document.cookie)
+      );
+      return new TabSession({
+        tokens: new TokenCache(source),
+        requested,
+        storage: window.sessionStorage,
+        signOut: async () => undefined // /logout signs out of the local instance
+      });
+    }
+    const clerk = await loadClerkJs(config);
+    const session = new TabSession({
+      tokens: new TokenCache(new ClerkJsSource(clerk)),
+      requested,
+      storage: window.sessionStorage,
+      signOut: () => clerk.signOut()
+    });
+    clerk.addListener?.(({ session: current }) => {
+      if (current === null) {
+        session.markSignedOut();
+      }
+    });
+    return session;
+  }
+};
+
+const serverSettingsPlugin: ServiceManagerPlugin<ServerConnection.ISettings> = {
+  id: '@jupyter-clerk/labextension:server-settings',
+  description: 'Server settings whose requests and WebSockets carry fresh Clerk tokens.',
+  autoStart: true,
+  provides: IServerSettings,
+  requires: [ITabSession],
+  activate: (_: null, session: TabSession): ServerConnection.ISettings =>
+    ServerConnection.makeSettings({
+      token: '',
+      appendToken: false,
+      fetch: session.fetch,
+      WebSocket: session.WebSocket
+    })
+};
+
+const topBarPlugin: JupyterFrontEndPlugin<void> = {
+  id: '@jupyter-clerk/labextension:top-bar',
+  description: 'Organization switcher, signed-in person, signed-out and not-a-member notices.',
+  autoStart: true,
+  requires: [ITabSession],
+  activate: async (app: JupyterFrontEnd, session: TabSession): Promise<void> => {
+    session.signedOut.connect(() => void showSignedOutDialog());
+    if (session.isSignedOut) {
+      void showSignedOutDialog();
+    }
+    addCommands(app.commands, session);
+    const choices = fetchWorkspaces(session).then(workspaceChoices);
+    const notMember = async (workspace: string) => showNotAMember(workspace, await choices);
+    session.notMember.connect((_, workspace) => void notMember(workspace));
+    if (session.notMemberOf) {
+      void notMember(session.notMemberOf);
+    }
+    let current: string;
+    try {
+      current = await session.workspace();
+    } catch {
+      return; // signed out: the dialog says so
+    }
+    const [profile, offered] = await Promise.all([fetchProfile(session), choices]);
+    const label = workspaceLabel(current, offered);
+    prefixDocumentTitle(label);
+    app.shell.add(workspaceSwitcher(app.commands, current, label, offered), 'top', {
+      rank: 900
+    });
+    app.shell.add(userButton(app.commands, profile), 'top', { rank: 1000 });
+  }
+};
+
+export default [sessionPlugin, serverSettingsPlugin, topBarPlugin];

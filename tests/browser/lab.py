@@ -1,0 +1,62 @@
+"""Driving JupyterLab in a tab the way a person does: sign in, open a notebook, run a cell."""
+
+from __future__ import annotations
+
+import jwt
+from playwright.sync_api import BrowserContext, Page, expect
+
+SWITCHER = "#jp-clerk-workspace button"
+
+
+def open_lab(context: BrowserContext, url: str) -> Page:
+    """A new tab at `url`, already signed in (the context holds Clerk's cookies)."""
+    page = context.new_page()
+    page.goto(url)
+    wait_for_lab(page)
+    return page
+
+
+def sign_in(context: BrowserContext, url: str, person: str) -> Page:
+    """A new tab at `url` that goes through sign-in as a demo person and comes back."""
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name=person).click()
+    return page
+
+
+def wait_for_lab(page: Page) -> None:
+    page.wait_for_selector(SWITCHER)
+    page.wait_for_selector(".jp-DirListing-content")
+
+
+def session_id(context: BrowserContext) -> str:
+    cookie = next(c for c in context.cookies() if c["name"] == "__session")
+    return jwt.decode(cookie["value"], options={"verify_signature": False})["sid"]
+
+
+def new_notebook(page: Page) -> None:
+    """A new notebook from a launcher (a new one if none is showing): a new kernel."""
+    card = page.locator(".jp-LauncherCard[data-category='Notebook']:visible").first
+    if not card.is_visible():
+        page.locator(".lm-TabBar-addButton:visible").first.click()
+    card.click()
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Cell .cm-content")
+    # Cells run before the kernel is connected are not executed at all.
+    expect(page.locator(".jp-StatusBar-Widget", has_text="| Idle")).to_be_visible(timeout=60_000)
+
+
+def run_cell(page: Page, code: str, expected_output: str) -> None:
+    """Type `code` in the last cell of the current notebook, run it, wait for the output."""
+    cell = page.locator(".jp-NotebookPanel:visible .jp-Cell .cm-content").last
+    cell.click()
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+    output = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").last
+    expect(output).to_have_text(expected_output, timeout=60_000)
+
+
+def listed_files(page: Page) -> set[str]:
+    """The file browser's listing after a refresh."""
+    page.locator("#filebrowser .jp-ToolbarButtonComponent[data-command='filebrowser:refresh']").click()
+    page.wait_for_timeout(500)
+    return set(page.locator("#filebrowser .jp-DirListing-itemText").all_inner_texts())

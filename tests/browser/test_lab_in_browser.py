@@ -1,0 +1,146 @@
+"""JupyterLab with the extension in Chromium: sign-in, one organization per tab, fresh tokens,
+signing out elsewhere, and organizations the person does not belong to."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import TOKEN_LIFETIME, Stack
+from tests.browser.lab import (
+    SWITCHER,
+    listed_files,
+    new_notebook,
+    open_lab,
+    run_cell,
+    session_id,
+    sign_in,
+    wait_for_lab,
+)
+from tests.devinstance.helpers import ENGINES, GUILD, PARTNERS
+
+ADA = "Ada Lovelace"
+
+
+def workspace_url(stack: Stack, workspace: str) -> str:
+    return f"{stack.url}/lab/workspaces/{workspace}"
+
+
+def test_sign_in_comes_back_to_the_organization_in_the_url(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    page = context.new_page()
+    page.goto(workspace_url(stack, PARTNERS))
+    expect(page.get_by_role("button", name=ADA)).to_be_visible()
+    screenshot(page, "1-demo-accounts")
+    page.get_by_role("button", name=ADA).click()
+    wait_for_lab(page)
+    assert page.url == workspace_url(stack, PARTNERS)
+    expect(page.locator(SWITCHER)).to_have_attribute("data-workspace", PARTNERS)
+    expect(page.locator(SWITCHER)).to_have_text("Difference Partners")
+    assert page.title().startswith("Difference Partners · ")
+    expect(page.locator("#jp-clerk-user")).to_contain_text(ADA)
+    screenshot(page, "2-signed-in")
+
+
+def test_two_tabs_work_in_two_organizations_at_once(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    engines = sign_in(context, workspace_url(stack, ENGINES), ADA)
+    wait_for_lab(engines)
+    partners = open_lab(context, workspace_url(stack, PARTNERS))
+    for page, marker in ((engines, "engines-only"), (partners, "partners-only")):
+        page.bring_to_front()
+        new_notebook(page)
+        run_cell(page, f"open('{marker}.txt', 'w').write('{marker}')", "12" if "eng" in marker else "13")
+    screenshot(engines, "engines")
+    screenshot(partners, "partners")
+    engines_dir, partners_dir = stack.root / "orgs" / ENGINES, stack.root / "orgs" / PARTNERS
+    assert (engines_dir / "engines-only.txt").read_text() == "engines-only"
+    assert (partners_dir / "partners-only.txt").read_text() == "partners-only"
+    assert (engines_dir / "Untitled.ipynb").is_file()
+    assert (partners_dir / "Untitled.ipynb").is_file()
+    engines.bring_to_front()
+    engines_files = listed_files(engines)
+    partners.bring_to_front()
+    partners_files = listed_files(partners)
+    assert "engines-only.txt" in engines_files and "partners-only.txt" not in engines_files
+    assert "partners-only.txt" in partners_files and "engines-only.txt" not in partners_files
+
+
+def bearer_tokens(page: Page, stack: Stack) -> tuple[list[str], list[int]]:
+    """Records the bearer tokens the tab sends and every 401 it gets."""
+    tokens: list[str] = []
+    refused: list[int] = []
+    page.on(
+        "request",
+        lambda r: r.url.startswith(stack.url)
+        and r.headers.get("authorization", "").startswith("Bearer ")
+        and tokens.append(r.headers["authorization"]),
+    )
+    page.on(
+        "response",
+        lambda r: r.url.startswith(stack.url) and r.status == 401 and refused.append(r.status),
+    )
+    return tokens, refused
+
+
+def test_a_tab_keeps_working_past_several_token_lifetimes(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    page = sign_in(context, workspace_url(stack, ENGINES), ADA)
+    tokens, refused = bearer_tokens(page, stack)
+    wait_for_lab(page)
+    new_notebook(page)
+    run_cell(page, "x = 20; x + 1", "21")
+    for step in range(3):
+        page.wait_for_timeout(TOKEN_LIFETIME * 1000)
+        run_cell(page, f"x + {step + 2}", str(22 + step))
+    new_notebook(page)  # a new kernel: a new WebSocket, opened with a fresh token
+    run_cell(page, "'still here'", "'still here'")
+    screenshot(page, "after-refreshes")
+    assert len(set(tokens)) >= 3
+    assert refused == []
+
+
+def test_signing_out_in_one_tab_shows_the_other_tab_a_signed_out_dialog(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    first = sign_in(context, workspace_url(stack, ENGINES), ADA)
+    wait_for_lab(first)
+    second = open_lab(context, workspace_url(stack, PARTNERS))
+    first.bring_to_front()
+    first.locator("#jp-clerk-user button").click()
+    first.get_by_text("Sign out", exact=True).click()
+    expect(first.get_by_role("button", name=ADA)).to_be_visible()  # the demo sign-in page
+    dialog = second.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("You are signed out")
+    screenshot(second, "signed-out-dialog")
+    dialog.get_by_role("button", name="Sign in again").click()
+    expect(second.get_by_role("button", name=ADA)).to_be_visible()
+
+
+def test_a_revoked_session_shows_the_signed_out_dialog(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    page = sign_in(context, workspace_url(stack, ENGINES), ADA)
+    wait_for_lab(page)
+    stack.revoke_session(session_id(context))
+    expect(page.locator(".jp-Dialog")).to_contain_text(
+        "You are signed out", timeout=(TOKEN_LIFETIME + 15) * 1000
+    )
+    screenshot(page, "revoked")
+
+
+def test_an_organization_the_person_is_not_in_shows_a_message_and_their_organizations(
+    stack: Stack, context: BrowserContext, screenshot
+):
+    page = sign_in(context, workspace_url(stack, GUILD), ADA)
+    notice = page.locator(".jp-ClerkNotMember")
+    expect(notice).to_contain_text("You are not a member of this organization")
+    expect(notice.get_by_role("link", name="Analytical Engines")).to_have_attribute(
+        "href", re.compile(f"/lab/workspaces/{ENGINES}$")
+    )
+    screenshot(page, "not-a-member")
+    assert not (stack.root / "orgs" / GUILD).exists()
