@@ -14,7 +14,7 @@ from .contents import WorkspaceContentsManager
 from .errors import ClerkConfigError
 from .identity import ClerkIdentityProvider
 from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
-from .lab_state import route_lab_state_per_person
+from .lab_handlers import route_lab_handlers
 from .profile import UserProfileHandler
 from .sandbox_setup import enable_sandbox
 from .terminals import WorkspaceTerminalManager
@@ -76,6 +76,10 @@ class ClerkApp(ExtensionApp):
         serverapp.allow_unauthenticated_access = False
         serverapp.authorizer_class = ClerkAuthorizer
         serverapp.terminals_enabled = self.terminals
+        # The default extension manager runs pip as the server for whoever asks.
+        lab = serverapp.config.LabApp
+        if "extension_manager" not in lab:
+            lab.extension_manager = "readonly"
         # jupyter_server_terminals links after us (name order) and reads its class from config.
         terminals = serverapp.config.TerminalsExtensionApp
         if "terminal_manager_class" not in terminals:
@@ -88,7 +92,7 @@ class ClerkApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         if self.configure_server:
-            route_lab_state_per_person(self.serverapp.web_app, self.serverapp.root_dir)
+            route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))
         if self.webhook_signing_secret:

@@ -17,7 +17,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import default
 
-from .workspaces import current_workspace, request_context_active, workspace_root
+from .workspaces import request_workspace, workspace_root
 
 
 class OutsideWorkspace(web.HTTPError, PermissionError):
@@ -32,14 +32,19 @@ class OutsideWorkspace(web.HTTPError, PermissionError):
 def stays_inside(root: str, os_path: str) -> bool:
     """Whether `os_path` (lexically under the resolved `root`) stays there once symlinks are
     followed. Only the components below the root are looked at: the root is resolved."""
+    if os_path == root:
+        return True
+    prefix = root + os.sep
+    if not os_path.startswith(prefix):
+        return False
     current = root
-    for part in os.path.relpath(os_path, root).split(os.sep):
-        if part in ("", "."):
+    for part in os_path[len(prefix) :].split(os.sep):
+        if not part:
             continue
-        current = os.path.join(current, part)
+        current = current + os.sep + part
         if os.path.islink(current):
             real = os.path.realpath(os_path)
-            return real == root or real.startswith(root + os.sep)
+            return real == root or real.startswith(prefix)
     return True
 
 
@@ -62,12 +67,13 @@ class WorkspaceRoot:
 
     @property
     def root_dir(self) -> str:
-        if not request_context_active():
+        workspace = request_workspace()
+        if workspace is None:
             return NO_WORKSPACE
         server_root = getattr(self, "_clerk_server_root", None)
         if server_root is None:
             server_root = self._clerk_server_root = _server_root(self)
-        return workspace_root(server_root, current_workspace().relative_dir)
+        return workspace_root(server_root, workspace.relative_dir)
 
     def _get_os_path(self, path: str) -> str:
         if "\\" in path or "\0" in path:
@@ -79,7 +85,16 @@ class WorkspaceRoot:
 
 
 class WorkspaceCheckpoints(WorkspaceRoot, AsyncFileCheckpoints):
-    """Checkpoints live beside their files, inside the workspace."""
+    """Checkpoints live beside their files, inside the workspace.
+
+    Jupyter appends `.ipynb_checkpoints` after checking the file's folder, and falls back to
+    a temporary directory shared by everyone: the final path is checked again."""
+
+    def checkpoint_path(self, checkpoint_id: str, path: str) -> str:
+        checkpoint = super().checkpoint_path(checkpoint_id, path)
+        if not stays_inside(self.root_dir, checkpoint):
+            raise OutsideWorkspace()
+        return checkpoint
 
 
 class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
@@ -98,6 +113,16 @@ class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
     def _files_handler_params_default(self) -> dict[str, Any]:
         # FilesHandler reads through the contents manager; its static root is never used.
         return {"path": NO_WORKSPACE}
+
+    async def _copy_dir(
+        self, from_path: str, to_path_original: str, to_name: str, to_path: str
+    ) -> dict[str, Any]:
+        # Jupyter copies folders following their links: a link to another workspace (or to
+        # /proc) would be copied as real files.
+        for folder, subfolders, files in os.walk(self._get_os_path(from_path.strip("/"))):
+            if any(os.path.islink(os.path.join(folder, n)) for n in (*subfolders, *files)):
+                raise web.HTTPError(400, "A folder that contains links cannot be copied.")
+        return await super()._copy_dir(from_path, to_path_original, to_name, to_path)
 
     def info_string(self) -> str:
         return f"Serving workspaces from {_server_root(self)}/users/… and …/orgs/…"

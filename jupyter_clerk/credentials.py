@@ -37,7 +37,14 @@ class Credential:
 
 
 def is_websocket_upgrade(request: HTTPServerRequest) -> bool:
-    return request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket"
+    """A real upgrade: both headers, as RFC 6455 requires (a plain GET must not carry
+    credentials in its URL just by adding one header)."""
+    connection = {t.strip().lower() for t in request.headers.get("Connection", "").split(",")}
+    return (
+        request.method == "GET"
+        and request.headers.get("Upgrade", "").lower() == "websocket"
+        and "upgrade" in connection
+    )
 
 
 def bearer_token(request: HTTPServerRequest) -> str | None:

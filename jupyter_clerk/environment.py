@@ -9,9 +9,7 @@ from collections.abc import Iterable, Mapping
 SECRET_PATTERNS = ("CLERK_*", "JUPYTER_TOKEN", "JPY_API_TOKEN", "*_SECRET*", "*_SECRET_KEY")
 
 
-def scrub_environment(
-    env: Mapping[str, str], extra_patterns: Iterable[str] = ()
-) -> dict[str, str]:
+def scrub_environment(env: Mapping[str, str], extra_patterns: Iterable[str] = ()) -> dict[str, str]:
     patterns = (*SECRET_PATTERNS, *extra_patterns)
     return {
         name: value

@@ -66,10 +66,12 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
         self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: Any
     ) -> str:
         owner = current_owner()
-        if kernel_id is not None and kernel_id in self._kernels:
-            if self._owners.get(kernel_id) != owner:
-                raise _not_found(kernel_id)  # reusing someone else's kernel is a takeover
-            return kernel_id
+        if kernel_id is not None and kernel_id in self._owners:
+            # The id is taken (the kernel may still be starting): only its owner may reuse it.
+            if self._owners[kernel_id] != owner:
+                raise _not_found(kernel_id)
+            if kernel_id in self._kernels:
+                return kernel_id
         kernel_id = kernel_id or self.new_kernel_id()
         kwargs["env"] = scrub_environment(
             kwargs.get("env") or os.environ, self.secret_environment_patterns
@@ -79,8 +81,8 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
             # Without a path Jupyter would start the kernel in the server's own directory.
             return await super().start_kernel(kernel_id=kernel_id, path=path or "", **kwargs)
         except BaseException:
-            if kernel_id not in self._kernels:
-                self._owners.pop(kernel_id, None)
+            if kernel_id not in self._kernels and self._owners.get(kernel_id) == owner:
+                del self._owners[kernel_id]
             raise
 
     def _visible(self, kernel_id: str) -> bool:

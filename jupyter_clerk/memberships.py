@@ -9,16 +9,19 @@ fresh and then fails closed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tornado import web
 
-from .backend_api import BackendUnavailable, NotFound, RateLimited
+from .backend_api import BackendAPIError, BackendUnavailable, NotFound, RateLimited
 from .backend_models import Membership
 
 Lookup = Callable[[str], Awaitable[list[Membership]]]
+
+log = logging.getLogger(__name__)
 
 
 class MembershipsUnavailable(web.HTTPError):
@@ -51,6 +54,9 @@ class MembershipCache:
         self._entries: dict[str, _Entry] = {}
         self._in_flight: dict[str, asyncio.Future[dict[str, Membership]]] = {}
         self._not_before = 0.0
+        # Bumped by every invalidation: a lookup that started before one must not store
+        # what it read, or a removed member would keep access until the TTL.
+        self._generation = 0
         self.lookups = 0
 
     async def membership(self, user_id: str, organization_id: str) -> Membership | None:
@@ -72,6 +78,7 @@ class MembershipCache:
             if now < self._not_before:
                 raise MembershipsUnavailable(self._not_before - now)
             self.lookups += 1
+            generation = self._generation
             try:
                 found = await self._lookup(user_id)
             except NotFound:
@@ -81,8 +88,14 @@ class MembershipCache:
                 raise MembershipsUnavailable(exc.retry_after) from None
             except BackendUnavailable:
                 raise MembershipsUnavailable() from None
+            except BackendAPIError as exc:
+                # A refused secret key or an answer we cannot read: nobody's membership can
+                # be confirmed until an operator looks, and the person still gets a clean 503.
+                log.error("Clerk's Backend API refused a membership lookup: %s", exc)
+                raise MembershipsUnavailable() from None
             memberships = {m.organization_id: m for m in found if m.user_id == user_id}
-            self._store(user_id, memberships)
+            if generation == self._generation:
+                self._store(user_id, memberships)
             return memberships
         finally:
             self._in_flight.pop(user_id, None)
@@ -94,8 +107,10 @@ class MembershipCache:
         self._entries[user_id] = _Entry(memberships, self._clock() + self._ttl)
 
     def invalidate_user(self, user_id: str) -> None:
+        self._generation += 1
         self._entries.pop(user_id, None)
 
     def invalidate_organization(self, organization_id: str) -> None:
+        self._generation += 1
         for user_id in [u for u, e in self._entries.items() if organization_id in e.memberships]:
             del self._entries[user_id]

@@ -62,7 +62,9 @@ def requested_workspace(request: HTTPServerRequest) -> str | None:
     """The workspace a request names, checked for shape; None when it names none."""
     values = request.headers.get_list(WORKSPACE_HEADER)
     if not values and is_websocket_upgrade(request):
-        values = [v.decode("utf-8", "replace") for v in request.query_arguments.get(WORKSPACE_QUERY, [])]
+        values = [
+            v.decode("utf-8", "replace") for v in request.query_arguments.get(WORKSPACE_QUERY, [])
+        ]
     if not values:
         return None
     if len(values) > 1:
@@ -75,7 +77,18 @@ def requested_workspace(request: HTTPServerRequest) -> str | None:
 
 def current_workspace() -> Workspace:
     """The workspace of the request being handled; refuses when there is none."""
+    workspace = request_workspace()
+    if workspace is None:
+        raise WorkspaceRequired()
+    return workspace
+
+
+def request_workspace() -> Workspace | None:
+    """None outside requests (culler, restarter, start-up); inside one, its workspace or a
+    refusal: a request without a workspace never gets past here."""
     handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+    if handler is None:
+        return None
     workspace = getattr(getattr(handler, "current_user", None), "workspace", None)
     if not isinstance(workspace, Workspace):
         raise WorkspaceRequired()

@@ -156,7 +156,10 @@ async def test_a_kernel_is_owned_per_workspace_too(tab):
     assert (await tab(ADA, ENGINES, workspace=PARTNERS).get(f"api/kernels/{kernel}"))[0] == 404
 
 
-async def test_kernels_start_inside_the_workspace_without_secrets(tab, server_url, root):
+async def test_kernels_start_inside_the_workspace_without_secrets(
+    tab, server_url, root, monkeypatch
+):
+    monkeypatch.setenv("CLERK_SECRET_KEY", "sk_test_plantedInTheServer")
     ada = tab(ADA, ENGINES)
     kernel = await start_kernel(ada)
     url = f"{ws_base(server_url)}api/kernels/{kernel}/channels?token={ada.token}"
@@ -275,3 +278,42 @@ async def test_interleaved_concurrent_requests_never_cross(tab):
             for n in range(60)
         )
     )
+
+
+async def test_checkpoint_folder_linked_to_another_workspace_is_refused(tab, root, partners_secret):
+    """A kernel can plant `.ipynb_checkpoints -> ../org_B/.ipynb_checkpoints`."""
+    partners_checkpoints = partners_secret.parent / ".ipynb_checkpoints"
+    partners_checkpoints.mkdir()
+    (partners_checkpoints / "notes-checkpoint.txt").write_text(SECRET)
+    ada = tab(ADA, ENGINES)
+    await ada.put("api/contents/notes.txt", {"type": "file", "format": "text", "content": "mine"})
+    os.symlink(partners_checkpoints, root / "orgs" / ENGINES / ".ipynb_checkpoints")
+    code, listing = await ada.get("api/contents/notes.txt/checkpoints")
+    assert code == 404 and SECRET not in str(listing)
+    assert (await ada.post("api/contents/notes.txt/checkpoints/checkpoint"))[0] == 404
+    assert (await ada.delete("api/contents/notes.txt/checkpoints/checkpoint"))[0] == 404
+    assert (await ada.get("api/contents/notes.txt"))[1]["content"] == "mine"
+    assert (partners_checkpoints / "notes-checkpoint.txt").read_text() == SECRET
+
+
+async def test_copying_a_folder_never_copies_through_a_link(tab, root, partners_secret):
+    ada = tab(ADA, ENGINES)
+    await ada.post("api/contents", {"type": "directory"})
+    folder = root / "orgs" / ENGINES / "Untitled Folder"
+    os.symlink(partners_secret.parent, folder / "leak")
+    os.symlink("/proc/self/environ", folder / "environ")
+    code, body = await ada.post("api/contents", {"copy_from": "Untitled Folder"})
+    assert code == 400
+    assert not list((root / "orgs" / ENGINES).glob("Untitled Folder-Copy*"))
+    assert SECRET not in str(body)
+
+
+async def test_a_starting_kernels_id_cannot_be_claimed_by_someone_else(tab):
+    ada, grace = tab(ADA, ENGINES), tab(GRACE, PARTNERS)
+    kernel_id = "11111111-2222-3333-4444-555555555555"
+    ada_start = asyncio.ensure_future(ada.post("api/kernels", {"kernel_id": kernel_id}))
+    await asyncio.sleep(0.1)
+    grace_code, _ = await grace.post("api/kernels", {"kernel_id": kernel_id})
+    ada_code, model = await ada_start
+    assert (ada_code, model["id"], grace_code) == (201, kernel_id, 404)
+    assert (await grace.get(f"api/kernels/{kernel_id}"))[0] == 404

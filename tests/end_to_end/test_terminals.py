@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from websockets.asyncio.client import connect
@@ -22,19 +23,22 @@ class TestTerminalsOn:
     def jp_server_config(self, jp_server_config):
         return {**jp_server_config, "ClerkApp": {"terminals": True}}
 
-    async def test_admin_gets_a_shell_in_the_workspace(self, tab, server_url, root):
+    async def test_admin_gets_a_shell_in_the_workspace(self, tab, server_url, root, monkeypatch):
+        monkeypatch.setenv("CLERK_SECRET_KEY", "sk_test_plantedInTheServer")
         ada = tab(ADA, ENGINES)
         code, model = await ada.post("api/terminals", {"cwd": "../../.."})
         assert code == 200
         url = f"{ws_base(server_url)}terminals/websocket/{model['name']}?token={ada.token}"
         async with connect(url) as ws:
-            await ws.send(json.dumps(["stdin", "pwd; env | grep -c CLERK_ || true\r"]))
+            await ws.send(json.dumps(["stdin", "pwd; echo clerk-vars=$(env | grep -c CLERK_)\r"]))
             output = ""
             async with asyncio.timeout(20):
-                while str(root / "orgs" / ENGINES) not in output:
+                while not re.search(r"clerk-vars=\d", output):
                     message = json.loads(await ws.recv())
                     if message[0] == "stdout":
                         output += message[1]
+        assert str(root / "orgs" / ENGINES) in output
+        assert "clerk-vars=0" in output
 
     async def test_members_without_an_allowed_role_get_no_terminal(self, tab):
         assert (await tab(ADA, ENGINES, workspace=PARTNERS).post("api/terminals"))[0] == 403

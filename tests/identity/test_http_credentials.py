@@ -161,3 +161,8 @@ async def test_tokens_never_reach_a_log_line(fetch, token_for, caplog):
         assert "eyJ" not in text
     assert PARTY  # the refused token's reason is logged, not the token
     assert any("token-invalid-authorized-parties" in r.getMessage() for r in caplog.records)
+
+
+async def test_query_token_needs_a_real_websocket_upgrade(fetch, token_for):
+    response = await fetch(f"api/contents?token={token_for()}", headers={"Upgrade": "websocket"})
+    assert response.code == 401

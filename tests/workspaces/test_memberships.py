@@ -95,3 +95,20 @@ async def test_cache_holds_a_bounded_number_of_users(clerk_instance, clock):
     for user in (ADA, "user_2aDemoGraceHopper", "user_2aDemoLinusSolo"):
         await cache.memberships(user)
     assert len(cache._entries) == 2
+
+
+async def test_refused_secret_key_fails_closed_with_503(cache, clerk_instance):
+    clerk_instance.faults.fail(401, path=MEMBERSHIPS)
+    with pytest.raises(MembershipsUnavailable) as info:
+        await cache.memberships(ADA)
+    assert info.value.status_code == 503
+
+
+async def test_invalidation_during_a_lookup_is_not_undone_by_it(cache, clerk_instance):
+    clerk_instance.faults.delay(0.2, path=MEMBERSHIPS)
+    lookup = asyncio.ensure_future(cache.memberships(ADA))
+    await asyncio.sleep(0.05)
+    cache.invalidate_user(ADA)  # e.g. a webhook: Ada left an organization
+    await lookup
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2

@@ -1,8 +1,12 @@
-"""JupyterLab layouts and user settings, stored per person instead of once for the server.
+"""JupyterLab's own API handlers, made fit for a server many people share.
 
-jupyterlab_server keeps one copy of each and only checks that someone is signed in, so one
-person's layout (open files, their paths) and settings would be everyone's. Its handlers are
-kept, but each request is pointed at the signed-in person's own directory.
+JupyterLab's handlers only check that someone is signed in; the authorizer is never asked.
+- Layouts and user settings are stored once for the whole server, so one person's layout
+  (open files, their paths) and settings would be everyone's: each request is pointed at the
+  signed-in person's own directory instead.
+- The extension manager, plugin manager and build endpoints change the environment every
+  user runs in (the extension manager runs pip as the server): changes are for server
+  administrators only.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jupyterlab.handlers.build_handler import BuildHandler
+from jupyterlab.handlers.extension_manager_handler import ExtensionHandler
+from jupyterlab.handlers.plugin_manager_handler import PluginHandler
 from jupyterlab_server.settings_handler import SettingsHandler
 from jupyterlab_server.workspaces_handler import WorkspacesHandler, WorkspacesManager
+from tornado import web
 from tornado.web import Application
 
 from .claims import USER_ID, valid_id
@@ -48,14 +56,40 @@ class PersonSettingsHandler(SettingsHandler):
             self.settings_dir = str(person_directory(root, user.username, "settings"))
 
 
+class ServerAdminChanges:
+    """Reading is for everyone signed in; changing, for the server's administrators."""
+
+    async def prepare(self) -> None:
+        await super().prepare()  # type: ignore[misc]
+        if self.request.method in ("GET", "HEAD", "OPTIONS") or self.current_user is None:
+            return
+        if not self.authorizer.is_authorized(self, self.current_user, "write", "server"):
+            raise web.HTTPError(403, "Only the server's administrators may change this.")
+
+
+class AdminExtensionHandler(ServerAdminChanges, ExtensionHandler):
+    pass
+
+
+class AdminPluginHandler(ServerAdminChanges, PluginHandler):
+    pass
+
+
+class AdminBuildHandler(ServerAdminChanges, BuildHandler):
+    pass
+
+
 _REPLACEMENTS: dict[type, type] = {
     WorkspacesHandler: PersonWorkspacesHandler,
     SettingsHandler: PersonSettingsHandler,
+    ExtensionHandler: AdminExtensionHandler,
+    PluginHandler: AdminPluginHandler,
+    BuildHandler: AdminBuildHandler,
 }
 
 
-def route_lab_state_per_person(web_app: Application, server_root: str) -> None:
-    """Swaps JupyterLab's handlers for the per-person ones, now and in every later rule.
+def route_lab_handlers(web_app: Application, server_root: str) -> None:
+    """Swaps JupyterLab's handlers for the ones above, now and in every later rule.
 
     Extensions load in name order, so JupyterLab adds its handlers after this one: adding
     rules goes through the swap from here on, before the server takes any request.

@@ -1,4 +1,5 @@
-"""JupyterLab layouts and user settings belong to one person, not to the whole server."""
+"""JupyterLab's own handlers: layouts and settings per person, the shared environment
+changed by server administrators only."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from tests.devinstance.helpers import ADA, ENGINES, GRACE, PARTNERS
+from tests.devinstance.helpers import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA
 
 THEME = "@jupyterlab/apputils-extension:themes"
 
@@ -41,3 +42,33 @@ async def test_settings_are_stored_per_person(tab):
 
 async def test_lab_state_needs_a_signed_in_person(fetch):
     assert (await fetch("lab/api/workspaces/default")).code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("lab/api/extensions", {"cmd": "install", "extension_name": "attacker-package"}),
+        ("lab/api/extensions", {"cmd": "uninstall", "extension_name": "jupyter-clerk"}),
+        ("lab/api/plugins", {"cmd": "disable", "plugin_name": "@jupyter-clerk/labextension"}),
+        ("lab/api/build", {}),
+    ],
+)
+async def test_only_server_admins_change_the_shared_environment(tab, path, body):
+    for person in (tab(VERA, ENGINES), tab(ADA, ENGINES), tab(LINUS)):
+        assert (await person.post(path, body))[0] == 403
+
+
+async def test_extension_manager_cannot_install_anything(jp_serverapp):
+    assert jp_serverapp.config.LabApp.extension_manager == "readonly"
+
+
+class TestServerAdmin:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        return {**jp_server_config, "ClerkAuthorizer": {"server_admins": [GRACE]}}
+
+    async def test_server_admins_pass_the_guard(self, tab):
+        code, _ = await tab(GRACE, PARTNERS).post(
+            "lab/api/plugins", {"cmd": "enable", "plugin_name": "@jupyterlab/nope"}
+        )
+        assert code != 403
