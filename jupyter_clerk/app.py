@@ -76,6 +76,11 @@ class ClerkApp(ExtensionApp):
         serverapp.allow_unauthenticated_access = False
         serverapp.authorizer_class = ClerkAuthorizer
         serverapp.terminals_enabled = self.terminals
+        # Language servers run as the server with the server root as their root, outside any
+        # workspace: none is started unless configured on purpose.
+        language_servers = serverapp.config.LanguageServerManager
+        if "autodetect" not in language_servers:
+            language_servers.autodetect = False
         # The default extension manager runs pip as the server for whoever asks.
         lab = serverapp.config.LabApp
         if "extension_manager" not in lab:

@@ -72,3 +72,7 @@ class TestServerAdmin:
             "lab/api/plugins", {"cmd": "enable", "plugin_name": "@jupyterlab/nope"}
         )
         assert code != 403
+
+
+async def test_no_language_server_starts_by_itself(jp_serverapp):
+    assert jp_serverapp.config.LanguageServerManager.autodetect is False
