@@ -24,12 +24,17 @@ import { TokenCache } from './tokens';
 import { addCommands, prefixDocumentTitle, userButton, workspaceSwitcher } from './topbar';
 import { tabWorkspace } from './workspace';
 
+const SIGN_IN_ATTEMPT_KEY = 'jupyter-clerk:sign-in-attempt';
+
 const sessionPlugin: ServiceManagerPlugin<TabSession> = {
   id: '@jupyter-clerk/labextension:session',
   description: "The tab's Clerk session: fresh tokens for the tab's workspace.",
   autoStart: true,
   provides: ITabSession,
   activate: async (): Promise<TabSession> => {
+    // The server accepted this page: the sign-in page's loop guard (jupyter_clerk/templates/
+    // sign_in.html) must not count this sign-in against the next one.
+    window.sessionStorage.removeItem(SIGN_IN_ATTEMPT_KEY);
     const config = pageClerkConfig();
     const requested = tabWorkspace(PageConfig.getOption('workspace'), window.sessionStorage);
     if (config.localInstance) {

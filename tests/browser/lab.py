@@ -57,6 +57,7 @@ def run_cell(page: Page, code: str, expected_output: str) -> None:
 
 def listed_files(page: Page) -> set[str]:
     """The file browser's listing after a refresh."""
-    page.locator("#filebrowser .jp-ToolbarButtonComponent[data-command='filebrowser:refresh']").click()
+    refresh = "#filebrowser .jp-ToolbarButtonComponent[data-command='filebrowser:refresh']"
+    page.locator(refresh).click()
     page.wait_for_timeout(500)
     return set(page.locator("#filebrowser .jp-DirListing-itemText").all_inner_texts())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Request, Response, expect
 
 from tests.browser.conftest import TOKEN_LIFETIME, Stack
 from tests.browser.lab import (
@@ -53,7 +53,8 @@ def test_two_tabs_work_in_two_organizations_at_once(
     for page, marker in ((engines, "engines-only"), (partners, "partners-only")):
         page.bring_to_front()
         new_notebook(page)
-        run_cell(page, f"open('{marker}.txt', 'w').write('{marker}')", "12" if "eng" in marker else "13")
+        # The kernel's working directory is the tab's organization directory.
+        run_cell(page, f"open('{marker}.txt', 'w').write('{marker}')", str(len(marker)))
     screenshot(engines, "engines")
     screenshot(partners, "partners")
     engines_dir, partners_dir = stack.root / "orgs" / ENGINES, stack.root / "orgs" / PARTNERS
@@ -73,16 +74,18 @@ def bearer_tokens(page: Page, stack: Stack) -> tuple[list[str], list[int]]:
     """Records the bearer tokens the tab sends and every 401 it gets."""
     tokens: list[str] = []
     refused: list[int] = []
-    page.on(
-        "request",
-        lambda r: r.url.startswith(stack.url)
-        and r.headers.get("authorization", "").startswith("Bearer ")
-        and tokens.append(r.headers["authorization"]),
-    )
-    page.on(
-        "response",
-        lambda r: r.url.startswith(stack.url) and r.status == 401 and refused.append(r.status),
-    )
+
+    def on_request(request: Request) -> None:
+        authorization = request.headers.get("authorization", "")
+        if request.url.startswith(stack.url) and authorization.startswith("Bearer "):
+            tokens.append(authorization)
+
+    def on_response(response: Response) -> None:
+        if response.url.startswith(stack.url) and response.status == 401:
+            refused.append(response.status)
+
+    page.on("request", on_request)
+    page.on("response", on_response)
     return tokens, refused
 
 
