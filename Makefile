@@ -10,8 +10,9 @@ LABEXT_BUILT := jupyter_clerk/labextension/package.json
 LABEXT_SOURCES := $(wildcard labextension/src/*.ts) labextension/style/index.css \
 	labextension/package.json labextension/tsconfig.json
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
-# Debian packages the tests need: one list (chromium drives the browser tests).
-SYSTEM_PACKAGES := chromium
+# Debian packages the tests need: one list (chromium drives the browser tests, bubblewrap
+# sandboxes kernels).
+SYSTEM_PACKAGES := chromium bubblewrap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint format bench env system-deps
@@ -54,9 +55,10 @@ test: env system-deps
 	cd labextension && npm test
 	$(PY) -m pytest
 
-bench: env
+bench: env system-deps
 	$(PY) -m bench.verify
 	$(PY) -m bench.http
+	$(PY) -m bench.sandbox
 
 format: env
 	$(VENV)/bin/ruff format .

@@ -30,6 +30,18 @@ PROVISIONER_NAME = "clerk-sandbox"
 KERNEL_DIR = "/run/kernel"
 
 
+def _read_child_pid(fd: int) -> int | None:
+    """The host pid of the sandbox's init, from bwrap's --info-fd JSON.
+
+    Read to the end: bwrap closes the pipe once it has written it, and dies of SIGPIPE if
+    the reader goes away early.
+    """
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+    return int(json.loads(data)["child-pid"]) if data else None
+
+
 class SandboxProvisioner(LocalProvisioner):  # type: ignore[misc]
     """A LocalProvisioner whose kernel process is `bwrap … -- <kernel command>`."""
 
@@ -53,8 +65,10 @@ class SandboxProvisioner(LocalProvisioner):  # type: ignore[misc]
             km.ip = str(self.kernel_dir / "ipc")
         kwargs = await super().pre_launch(**kwargs)  # writes the server's connection file
         server_file = os.path.realpath(km.connection_file)
-        kwargs["cmd"] = [arg.replace(server_file, self._kernel_connection_file(server_file))
-                         for arg in kwargs["cmd"]]
+        kwargs["cmd"] = [
+            arg.replace(server_file, self._kernel_connection_file(server_file))
+            for arg in kwargs["cmd"]
+        ]
         kwargs["env"] = self.policy.environment(kwargs["env"])
         kwargs["cwd"] = self._workspace[0]
         return kwargs
@@ -90,10 +104,9 @@ class SandboxProvisioner(LocalProvisioner):  # type: ignore[misc]
             os.close(write_fd)
         try:
             loop = asyncio.get_running_loop()
-            raw = await loop.run_in_executor(None, os.read, read_fd, 4096)
+            self.sandbox_pid = await loop.run_in_executor(None, _read_child_pid, read_fd)
         finally:
             os.close(read_fd)
-        self.sandbox_pid = json.loads(raw)["child-pid"] if raw else None
         return info
 
     async def send_signal(self, signum: int) -> None:

@@ -36,7 +36,8 @@ def bwrap_argv(bwrap: str, layout: SandboxLayout, command: Sequence[str]) -> lis
     argv += ["--die-with-parent", "--new-session"]
     if layout.network:
         argv.append("--share-net")
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", layout.home]
+    private = ["--tmpfs", "/tmp", "--tmpfs", layout.home]  # noqa: S108 - the sandbox's own
+    argv += ["--proc", "/proc", "--dev", "/dev", *private]
     for path in layout.directories:
         argv += ["--dir", path]
     for path in layout.read_only:

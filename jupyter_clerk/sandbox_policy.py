@@ -87,6 +87,15 @@ def _contains(parent: str, child: str) -> bool:
     return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
 
 
+def _workspace_parts(path: str, root: str) -> tuple[str, ...]:
+    """("orgs", "<id>", *rest) for a path in a workspace under `root` (as given or resolved)."""
+    for base in (os.path.abspath(root), os.path.realpath(root)):
+        if _contains(base, path):
+            parts = Path(os.path.relpath(path, base)).parts
+            return parts if len(parts) >= 2 and parts[0] in WORKSPACE_PARENTS else ()
+    return ()
+
+
 class ClerkSandbox(LoggingConfigurable):
     """Settings of the bubblewrap sandbox of kernels and terminals (c.ClerkSandbox.…)."""
 
@@ -120,9 +129,9 @@ class ClerkSandbox(LoggingConfigurable):
         help="More host paths bound read-only, e.g. another kernel's environment. The server's "
         "Python environment is always bound.",
     ).tag(config=True)
-    home = Unicode(
-        "/home/jovyan", help="HOME inside a sandbox: private, empty, gone at exit."
-    ).tag(config=True)
+    home = Unicode("/home/jovyan", help="HOME inside a sandbox: private, empty, gone at exit.").tag(
+        config=True
+    )
     runtime_dir = Unicode(
         help="Where per-kernel private directories (connection file, IPC sockets) are made. "
         "Default: <Jupyter runtime dir>/clerk-sandbox."
@@ -161,16 +170,16 @@ class ClerkSandbox(LoggingConfigurable):
             raise SandboxError(f"No such workspace directory: {cwd}")
         if server_root is None:
             return real, WORKSPACE
-        root = os.path.realpath(server_root)
-        parts = Path(os.path.relpath(real, root)).parts if _contains(root, real) else ()
-        if len(parts) < 2 or parts[0] not in WORKSPACE_PARENTS:
+        parts = _workspace_parts(real, server_root)
+        # Both spellings must name the same workspace: a symlink may not lead into another.
+        if not parts or parts[:2] != _workspace_parts(os.path.abspath(cwd), server_root)[:2]:
             raise SandboxError("A sandbox runs in one workspace (users/<id> or orgs/<id>).")
         inside = "/".join((WORKSPACE, *parts[2:]))
-        return os.path.join(root, *parts[:2]), inside
+        return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
 
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         clean = scrub_environment(env, self.hidden_environment)
-        clean.update(HOME=self.home, TMPDIR="/tmp", PIP_TARGET=self.packages)
+        clean.update(HOME=self.home, TMPDIR="/tmp", PIP_TARGET=self.packages)  # noqa: S108
         # The Python environment is read-only: pip installs into the private home instead.
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [self.packages, env.get("PYTHONPATH")]))
         return clean
@@ -227,7 +236,10 @@ class ClerkSandbox(LoggingConfigurable):
             argv = self.command(["true"], workspace=workspace)
             try:
                 subprocess.run(  # noqa: S603 - our own argv
-                    argv, env=self.environment(os.environ), capture_output=True, check=True,
+                    argv,
+                    env=self.environment(os.environ),
+                    capture_output=True,
+                    check=True,
                     timeout=30,
                 )
             except (OSError, subprocess.SubprocessError) as error:

@@ -14,6 +14,10 @@ from .sandbox_specs import SandboxKernelSpecManager
 from .sandbox_terminals import SandboxedTerminalManager
 
 
+def _as_class(value: str | type) -> type:
+    return import_item(value) if isinstance(value, str) else value
+
+
 def enable_sandbox(serverapp: Any) -> None:
     """Run in the link phase: managers are built afterwards from these classes.
 
@@ -21,7 +25,9 @@ def enable_sandbox(serverapp: Any) -> None:
     root or runtime directory would be visible inside every sandbox.
     """
     ClerkSandbox(parent=serverapp).check([serverapp.root_dir, serverapp.runtime_dir])
-    specs = serverapp.kernel_spec_manager_class
+    specs: type = KernelSpecManager
+    if serverapp.trait_has_value("kernel_spec_manager_class"):  # its default needs the gateway
+        specs = _as_class(serverapp.kernel_spec_manager_class)  # settings, not built yet
     if specs is KernelSpecManager:
         serverapp.kernel_spec_manager_class = SandboxKernelSpecManager
     elif not issubclass(specs, SandboxKernelSpecManager):
@@ -33,9 +39,7 @@ def enable_sandbox(serverapp: Any) -> None:
     # jupyter_server_terminals links after jupyter_clerk (extensions link in name order)
     # and takes its manager class from the server's config.
     terminals = serverapp.config.TerminalsExtensionApp
-    chosen = terminals.get("terminal_manager_class", TerminalManager)
-    if isinstance(chosen, str):
-        chosen = import_item(chosen)
+    chosen = _as_class(terminals.get("terminal_manager_class", TerminalManager))
     if chosen is TerminalManager:
         terminals.terminal_manager_class = SandboxedTerminalManager
     elif not issubclass(chosen, SandboxedTerminalManager):

@@ -1,22 +1,22 @@
 """Terminals whose shell runs in the same sandbox as kernels, in the terminal's workspace.
 
-The sandbox trusts the `cwd` it is given: the workspace-scoped layer must pass the caller's
-workspace directory (a `cwd` outside users/<id> or orgs/<id> is refused, as is none).
+The sandbox trusts the `cwd` it is given, so it sits on the workspace-scoped manager, which
+always passes a folder of the caller's own workspace (and keeps terminals owner-only).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jupyter_server_terminals.terminalmanager import TerminalManager
 from terminado.management import PtyWithClients
 from tornado import web
 from traitlets import Instance, default
 
 from .sandbox_policy import ClerkSandbox, SandboxError
+from .terminals import WorkspaceTerminalManager
 
 
-class SandboxedTerminalManager(TerminalManager):
+class SandboxedTerminalManager(WorkspaceTerminalManager):
     """terminado's new_terminal, with the shell wrapped in bubblewrap and a clean environment."""
 
     policy = Instance(ClerkSandbox)
