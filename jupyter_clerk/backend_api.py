@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
 import logging
 import math
@@ -36,6 +35,7 @@ from .backend_models import (
     parse_user,
 )
 from .claims import SESSION_ID, USER_ID, valid_id
+from .hosts import is_loopback_host
 from .logscrub import scrub
 
 # The Backend API version @clerk/backend sends (packages/backend/src/constants.ts).
@@ -78,15 +78,6 @@ class RateLimited(BackendUnavailable):
     def __init__(self, retry_after: float | None, detail: str = "") -> None:
         super().__init__(429, "too_many_requests", detail)
         self.retry_after = retry_after
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -139,7 +130,7 @@ class BackendAPI:
     ) -> None:
         parsed = urlparse(api_url)
         if parsed.scheme != "https" and not (
-            parsed.scheme == "http" and _is_loopback(parsed.hostname)
+            parsed.scheme == "http" and is_loopback_host(parsed.hostname)
         ):
             raise ValueError("the Backend API URL must be https:// (http only on loopback)")
         if not secret_key:

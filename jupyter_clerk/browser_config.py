@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .errors import ClerkConfigError
-from .identity import ClerkIdentityProvider, is_loopback_host
+from .hosts import is_loopback_host
+from .identity import ClerkIdentityProvider
 
 PageConfigHook = Callable[[Any, dict[str, Any]], dict[str, Any]]
 

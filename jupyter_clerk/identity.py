@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from .client_tokens import (
 from .credentials import Credential, Source, extract_credential, is_websocket_upgrade
 from .errors import ClerkConfigError, TokenError
 from .handlers import ClerkLoginHandler, ClerkLogoutHandler
+from .hosts import is_loopback_host
 from .jwks import HttpFetch, JwksKeys, KeySource, PemKey
 from .memberships import MembershipCache, MembershipsUnavailable
 from .open_sockets import OpenSockets, SessionRevalidator, SocketOwner
@@ -46,17 +46,6 @@ UNAUTHENTICATED_MESSAGE = "Sign-in required: send a valid Clerk session token."
 
 def _env(name: str, fallback: str = "") -> str:
     return os.environ.get(name, fallback)
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from jupyter_clerk.devinstance.signing import SigningKey, b64url
 
 ISSUER = "https://clerk.example.com"
 PARTY = "https://notebooks.example.com"
 SESSION_CAT = "cl_B7d4PD111AAA"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def segment(value: dict[str, Any] | str) -> str:
@@ -33,13 +30,7 @@ class Forge:
 
     @property
     def public_pem(self) -> str:
-        return (
-            self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode("ascii")
-        )
+        return SigningKey(self.kid, self.private_key).public_pem()
 
     def header(self, **overrides: Any) -> dict[str, Any]:
         header = {"alg": "RS256", "kid": self.kid, "typ": "JWT", "cat": SESSION_CAT}

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import signal
 import sys
 from pathlib import Path
 
+from ..hosts import is_loopback_host
 from .data import DataError, load_data
 from .instance import DevInstance
 from .origins import OriginError
@@ -69,13 +69,6 @@ def write_env_file(path: Path, settings: dict[str, str]) -> None:
         handle.writelines(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def serve(args: argparse.Namespace) -> None:
     instance = DevInstance(
         load_data(args.data),
@@ -88,7 +81,7 @@ async def serve(args: argparse.Namespace) -> None:
     await instance.start()
     settings = jupyter_settings(instance)
     print(BANNER)
-    if not _is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(f"WARNING: listening on {args.host}, not loopback.")
     print(f"\nLocal Clerk instance: {instance.url}")
     print(f"Sign-in page:         {instance.url}/sign-in")
