@@ -11,13 +11,14 @@ import errno
 import os
 from typing import Any
 
+from jupyter_server import CallContext
 from jupyter_server.files.handlers import FilesHandler
 from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
 from traitlets import default
 
-from .workspaces import request_workspace, workspace_root
+from .workspaces import current_workspace, workspace_root
 
 
 class OutsideWorkspace(web.HTTPError, PermissionError):
@@ -67,19 +68,35 @@ class WorkspaceRoot:
 
     @property
     def root_dir(self) -> str:
-        workspace = request_workspace()
-        if workspace is None:
-            return NO_WORKSPACE
-        server_root = getattr(self, "_clerk_server_root", None)
-        if server_root is None:
-            server_root = self._clerk_server_root = _server_root(self)
-        return workspace_root(server_root, workspace.relative_dir)
+        return self._request_paths()[0]
+
+    def _request_paths(self) -> tuple[str, dict[str, bool]]:
+        """The request's workspace root and the paths already found to stay inside it.
+
+        Kept on the handler: Jupyter reads the root hundreds of times per directory listing.
+        """
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        if handler is None:
+            return NO_WORKSPACE, {}
+        cached = getattr(handler, "_clerk_workspace_paths", None)
+        if cached is None:
+            workspace = current_workspace()
+            server_root = getattr(self, "_clerk_server_root", None)
+            if server_root is None:
+                server_root = self._clerk_server_root = _server_root(self)
+            cached = (workspace_root(server_root, workspace.relative_dir), {})
+            handler._clerk_workspace_paths = cached
+        return cached
 
     def _get_os_path(self, path: str) -> str:
         if "\\" in path or "\0" in path:
             raise OutsideWorkspace()
         os_path = super()._get_os_path(path)  # type: ignore[misc]
-        if not stays_inside(self.root_dir, os_path):
+        root, checked = self._request_paths()
+        inside = checked.get(os_path)
+        if inside is None:
+            inside = checked[os_path] = stays_inside(root, os_path)
+        if not inside:
             raise OutsideWorkspace()
         return os_path
 

@@ -77,18 +77,7 @@ def requested_workspace(request: HTTPServerRequest) -> str | None:
 
 def current_workspace() -> Workspace:
     """The workspace of the request being handled; refuses when there is none."""
-    workspace = request_workspace()
-    if workspace is None:
-        raise WorkspaceRequired()
-    return workspace
-
-
-def request_workspace() -> Workspace | None:
-    """None outside requests (culler, restarter, start-up); inside one, its workspace or a
-    refusal: a request without a workspace never gets past here."""
     handler = CallContext.get(CallContext.JUPYTER_HANDLER)
-    if handler is None:
-        return None
     workspace = getattr(getattr(handler, "current_user", None), "workspace", None)
     if not isinstance(workspace, Workspace):
         raise WorkspaceRequired()
