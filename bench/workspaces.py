@@ -36,7 +36,11 @@ NOTEBOOK = json.dumps(
     {
         "type": "notebook",
         "content": json.loads(
-            nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1+1")] * 20))
+            nbformat.writes(
+                nbformat.v4.new_notebook(
+                    cells=[nbformat.v4.new_code_cell("1+1") for _ in range(20)]
+                )
+            )
         ),
     }
 )
