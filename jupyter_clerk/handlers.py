@@ -23,6 +23,14 @@ def safe_next(value: str, default: str) -> str:
     return value
 
 
+def public_origin(handler: JupyterHandler) -> str:
+    """Where people reach this server: the request's origin if it is an authorized party,
+    else the first one. Not the Host header alone, which the client chooses."""
+    origin = f"{handler.request.protocol}://{handler.request.host}"
+    parties = getattr(handler.identity_provider, "authorized_parties", None) or []
+    return origin if not parties or origin in parties else parties[0]
+
+
 class ClerkLoginHandler(JupyterHandler):
     """The sign-in page: Clerk's sign-in (or the local instance's), then back to `next`."""
 
@@ -46,7 +54,7 @@ class ClerkLoginHandler(JupyterHandler):
                 "on this server: set c.ClerkIdentityProvider.sign_in_url (CLERK_SIGN_IN_URL).</p>"
             )
             return
-        back = f"{self.request.protocol}://{self.request.host}{target}"
+        back = f"{public_origin(self)}{target}"
         self.set_header("Cache-Control", "no-store")
         self.finish(render_sign_in_page(clerk, sign_in_url, back))
 
@@ -58,7 +66,7 @@ class ClerkLogoutHandler(JupyterHandler):
     def get(self) -> None:
         for name in CLERK_COOKIES:
             self.clear_cookie(name, path="/")
-        login = f"{self.request.protocol}://{self.request.host}{self.base_url}login"
+        login = f"{public_origin(self)}{self.base_url}login"
         sign_out_url = self.identity_provider.sign_out_url  # type: ignore[attr-defined]
         if sign_out_url:
             self.redirect(f"{sign_out_url}?{urlencode({'redirect_url': login})}")

@@ -124,8 +124,17 @@ async def test_login_next_never_leaves_the_server(fetch, jp_serverapp, jp_base_u
     location = urlparse(sign_in_link(response))
     assert (location.netloc, location.path) == ("accounts.example.com", "/sign-in")
     back = urlparse(parse_qs(location.query)["redirect_url"][0])
-    assert back.hostname == "127.0.0.1"
+    assert f"{back.scheme}://{back.netloc}" == PARTY
     assert back.path == jp_base_url
+
+
+async def test_sign_in_returns_to_an_authorized_origin_whatever_the_host_header(
+    fetch, jp_serverapp
+):
+    jp_serverapp.identity_provider.sign_in_url = "https://accounts.example.com/sign-in"
+    response = await fetch("login?next=/lab", headers={"Host": "localhost:1"})
+    back = parse_qs(urlparse(sign_in_link(response)).query)["redirect_url"][0]
+    assert back == f"{PARTY}/lab"
 
 
 async def test_login_sends_a_signed_out_person_to_sign_in_and_back(fetch, jp_serverapp):
