@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
@@ -19,6 +20,7 @@ ENGINES = "org_2aDemoAnalyticalEngines"
 PARTNERS = "org_2aDemoDifferencePartners"
 GUILD = "org_2aDemoCompilerGuild"  # Ada is not a member: the "org C" of seed 000
 JUPYTER = "http://127.0.0.1:8888"
+LAB = JUPYTER + "/lab?reset"
 
 
 async def call(
@@ -82,3 +84,38 @@ def assert_clerk_error(response: HTTPResponse, status: int, code: str) -> None:
     assert error["code"] == code
     assert error["message"]
     assert error["long_message"]
+
+
+async def open_sign_in(instance: DevInstance, redirect_url: str = LAB) -> tuple[str, dict]:
+    """GET the sign-in page; return its HTML and the cookies it set (the XSRF cookie)."""
+    page = await call(instance, "GET", "/sign-in?redirect_url=" + quote(redirect_url), bearer=False)
+    assert page.code == 200, page.body
+    return page.body.decode(), {name: m.value for name, m in set_cookies(page).items()}
+
+
+async def sign_in(
+    instance: DevInstance,
+    user_id: str,
+    jar: dict[str, str] | None = None,
+    *,
+    redirect_url: str = LAB,
+    page_url: str | None = None,
+) -> tuple[HTTPResponse, dict[str, str]]:
+    """Sign in through the page like a browser; return the response and the updated jar.
+
+    The page is opened for `page_url` (default: `redirect_url`), the form posts `redirect_url`.
+    """
+    jar = dict(jar or {})
+    html, cookies = await open_sign_in(instance, page_url or redirect_url)
+    jar.update(cookies)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', html).group(1)
+    response = await call(
+        instance,
+        "POST",
+        "/sign-in",
+        bearer=False,
+        form={"_xsrf": xsrf, "user_id": user_id, "redirect_url": redirect_url},
+        headers={"Cookie": cookie_header(jar)},
+    )
+    jar.update({name: m.value for name, m in set_cookies(response).items()})
+    return response, jar

@@ -1,6 +1,5 @@
 """Sign-in, handshake, sign-out and the Frontend API token endpoint, as a browser sees them."""
 
-import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt
@@ -14,43 +13,17 @@ from .helpers import (
     ENGINES,
     GRACE,
     JUPYTER,
+    LAB,
     LINUS,
     PARTNERS,
     assert_clerk_error,
     body,
     call,
     cookie_header,
+    open_sign_in,
     set_cookies,
+    sign_in,
 )
-
-LAB = JUPYTER + "/lab?reset"
-
-
-async def open_sign_in(instance: DevInstance, redirect_url: str = LAB) -> tuple[str, dict]:
-    """GET the sign-in page; return its HTML and the cookies it set (the XSRF cookie)."""
-    page = await call(instance, "GET", "/sign-in?redirect_url=" + quote(redirect_url), bearer=False)
-    assert page.code == 200, page.body
-    return page.body.decode(), {name: m.value for name, m in set_cookies(page).items()}
-
-
-async def sign_in(
-    instance: DevInstance, user_id: str, jar: dict[str, str] | None = None
-) -> tuple[HTTPResponse, dict[str, str]]:
-    """Sign in through the page like a browser; return the response and the updated jar."""
-    jar = dict(jar or {})
-    html, cookies = await open_sign_in(instance)
-    jar.update(cookies)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', html).group(1)
-    response = await call(
-        instance,
-        "POST",
-        "/sign-in",
-        bearer=False,
-        form={"_xsrf": xsrf, "user_id": user_id, "redirect_url": LAB},
-        headers={"Cookie": cookie_header(jar)},
-    )
-    jar.update({name: m.value for name, m in set_cookies(response).items()})
-    return response, jar
 
 
 def claims_of(instance: DevInstance, token: str) -> dict:
@@ -73,16 +46,7 @@ async def test_sign_in_escapes_the_redirect_url_in_the_page(clerk_instance: DevI
 
 
 async def test_sign_in_sets_clerks_cookies_and_redirects(clerk_instance: DevInstance) -> None:
-    html, cookies = await open_sign_in(clerk_instance)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', html).group(1)
-    response = await call(
-        clerk_instance,
-        "POST",
-        "/sign-in",
-        bearer=False,
-        form={"_xsrf": xsrf, "user_id": ADA, "redirect_url": LAB},
-        headers={"Cookie": cookie_header(cookies)},
-    )
+    response, _ = await sign_in(clerk_instance, ADA)
     assert response.code == 302
     assert response.headers["Location"] == LAB
     jar = set_cookies(response)
@@ -130,16 +94,7 @@ async def test_sign_in_post_without_xsrf_token_is_refused(clerk_instance: DevIns
 async def test_sign_in_refuses_foreign_redirects(clerk_instance: DevInstance, target: str) -> None:
     page = await call(clerk_instance, "GET", "/sign-in?redirect_url=" + quote(target), bearer=False)
     assert page.code == 400
-    html, cookies = await open_sign_in(clerk_instance)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', html).group(1)
-    response = await call(
-        clerk_instance,
-        "POST",
-        "/sign-in",
-        bearer=False,
-        form={"_xsrf": xsrf, "user_id": ADA, "redirect_url": target},
-        headers={"Cookie": cookie_header(cookies)},
-    )
+    response, _ = await sign_in(clerk_instance, ADA, redirect_url=target, page_url=LAB)
     assert_clerk_error(response, 400, "form_param_value_invalid")
     assert "__session" not in set_cookies(response)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 from websockets.asyncio.client import connect
 
 from jupyter_clerk.devinstance import DevInstance
-from tests.devinstance.helpers import ADA, ENGINES, cookie_header, set_cookies
+from tests.devinstance.helpers import ADA, ENGINES, cookie_header, set_cookies, sign_in
 from tests.identity.test_websockets import run_cell, ws_base
 from tests.sign_in import sign_in_link
 
@@ -27,17 +26,8 @@ async def get(url: str, jar: dict[str, str] | None = None, **kwargs) -> HTTPResp
 
 async def browser_sign_in(instance: DevInstance, user_id: str, back_to: str) -> dict[str, str]:
     """Sign in on the instance's page like a browser; return the cookie jar."""
-    page = await get(f"{instance.url}/sign-in?redirect_url={quote(back_to)}")
-    jar = {name: m.value for name, m in set_cookies(page).items()}
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.body.decode()).group(1)
-    response = await get(
-        f"{instance.url}/sign-in",
-        jar,
-        method="POST",
-        body=f"_xsrf={xsrf}&user_id={user_id}&redirect_url={quote(back_to)}",
-    )
+    response, jar = await sign_in(instance, user_id, redirect_url=back_to)
     assert response.code == 302 and response.headers["Location"] == back_to
-    jar.update({name: m.value for name, m in set_cookies(response).items()})
     return jar
 
 
