@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -17,6 +16,7 @@ from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .lab_handlers import route_lab_handlers
 from .profile import UserProfileHandler
 from .sandbox_setup import enable_sandbox
+from .settings_env import env_flag, env_str
 from .terminals import WorkspaceTerminalManager
 from .webhooks import ClerkWebhookHandler, WebhookVerifier
 from .workspace_api import WorkspacesHandler
@@ -55,11 +55,11 @@ class ClerkApp(ExtensionApp):
 
     @default("webhook_signing_secret")
     def _default_webhook_signing_secret(self) -> str:
-        return os.environ.get("CLERK_WEBHOOK_SIGNING_SECRET", "")
+        return env_str("CLERK_WEBHOOK_SIGNING_SECRET")
 
     @default("sandbox_kernels")
     def _default_sandbox_kernels(self) -> bool:
-        return os.environ.get("CLERK_SANDBOX_KERNELS", "").lower() in ("1", "true", "yes")
+        return env_flag("CLERK_SANDBOX_KERNELS", False)
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         # Linking runs before the server builds its identity provider: the only moment at

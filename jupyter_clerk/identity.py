@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -38,14 +37,11 @@ from .publishable_key import (
     parse_publishable_key,
 )
 from .revocation import Revocation
-from .tokens import SessionTokenVerifier, token_digest
+from .settings_env import env_flag, env_list, env_str
+from .tokens import SessionTokenVerifier
 from .workspaces import Workspace, requested_workspace, resolve_workspace
 
 UNAUTHENTICATED_MESSAGE = "Sign-in required: send a valid Clerk session token."
-
-
-def _env(name: str, fallback: str = "") -> str:
-    return os.environ.get(name, fallback)
 
 
 @dataclass
@@ -190,50 +186,50 @@ class ClerkIdentityProvider(IdentityProvider):
 
     @default("publishable_key")
     def _publishable_key_default(self) -> str:
-        return _env("CLERK_PUBLISHABLE_KEY")
+        return env_str("CLERK_PUBLISHABLE_KEY")
 
     @default("secret_key")
     def _secret_key_default(self) -> str:
-        return _env("CLERK_SECRET_KEY")
+        return env_str("CLERK_SECRET_KEY")
 
     @default("jwt_key")
     def _jwt_key_default(self) -> str:
-        return _env("CLERK_JWT_KEY")
+        return env_str("CLERK_JWT_KEY")
 
     @default("jwks_url")
     def _jwks_url_default(self) -> str:
-        return _env("CLERK_JWKS_URL")
+        return env_str("CLERK_JWKS_URL")
 
     @default("api_url")
     def _api_url_default(self) -> str:
-        return _env("CLERK_API_URL", "https://api.clerk.com")
+        return env_str("CLERK_API_URL", "https://api.clerk.com")
 
     @default("authorized_parties")
     def _authorized_parties_default(self) -> list[str]:
-        return [p.strip() for p in _env("CLERK_AUTHORIZED_PARTIES").split(",") if p.strip()]
+        return env_list("CLERK_AUTHORIZED_PARTIES")
 
     @default("sign_in_url")
     def _sign_in_url_default(self) -> str:
-        return _env("CLERK_SIGN_IN_URL")
+        return env_str("CLERK_SIGN_IN_URL")
 
     @default("sign_out_url")
     def _sign_out_url_default(self) -> str:
-        return _env("CLERK_SIGN_OUT_URL")
+        return env_str("CLERK_SIGN_OUT_URL")
 
     @default("frontend_api_url")
     def _frontend_api_url_default(self) -> str:
-        if _env("CLERK_FRONTEND_API_URL"):
-            return _env("CLERK_FRONTEND_API_URL")
+        if env_str("CLERK_FRONTEND_API_URL"):
+            return env_str("CLERK_FRONTEND_API_URL")
         frontend_api = self._frontend_api()
         return f"https://{frontend_api}" if frontend_api else ""
 
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
-        return _env("CLERK_PERSONAL_WORKSPACES", "1").lower() not in ("0", "false", "no")
+        return env_flag("CLERK_PERSONAL_WORKSPACES", True)
 
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:
-        return _env("CLERK_ALLOW_LOCAL_INSTANCE").lower() in ("1", "true", "yes")
+        return env_flag("CLERK_ALLOW_LOCAL_INSTANCE", False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -434,14 +430,15 @@ class ClerkIdentityProvider(IdentityProvider):
         self, credential: Credential, handler: web.RequestHandler | None = None
     ) -> ClerkUser | None:
         try:
-            if (
-                self.client_tokens is not None
-                and credential.source is Source.HEADER  # long-lived: never in URLs or cookies
-                and self.verifier.cache.get(token_digest(credential.token)) is None  # fast path
-                and is_client_token(credential.token)
-            ):
-                return await self._client_token_user(credential.token)
-            claims = await self.verifier.verify(credential.token)
+            claims = self.verifier.cached(credential.token)
+            if claims is None:
+                if (
+                    self.client_tokens is not None
+                    and credential.source is Source.HEADER  # long-lived: never URLs, cookies
+                    and is_client_token(credential.token)
+                ):
+                    return await self._client_token_user(credential.token)
+                claims = await self.verifier.verify(credential.token)
         except TokenError as exc:
             self.log.info(
                 "Refused a Clerk credential from the %s: %s", credential.source.value, exc

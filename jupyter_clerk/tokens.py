@@ -153,11 +153,16 @@ class SessionTokenVerifier:
         self._rs256 = RSAAlgorithm(RSAAlgorithm.SHA256)
         self.cache = VerifiedTokenCache(cache_size, clock)
 
+    def cached(self, token: str) -> SessionClaims | None:
+        """The claims of a token verified before and not yet expired: the hot path."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES:
+            return None
+        return self.cache.get(token_digest(token))
+
     async def verify(self, token: str) -> SessionClaims:
-        if isinstance(token, str) and len(token) <= MAX_TOKEN_BYTES:
-            cached = self.cache.get(token_digest(token))
-            if cached is not None:
-                return cached
+        cached = self.cached(token)
+        if cached is not None:
+            return cached
         header, (header_b64, payload_b64, signature_b64) = split_token(token)
         check_header(header)
         key = await self._keys.get_key(header.get("kid"))

@@ -149,3 +149,12 @@ def test_server_extension_list_shows_the_extension():
     )
     assert "jupyter_clerk" in result.stdout + result.stderr
     assert "enabled" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", False), ("off", False), ("No", False), ("1", True), ("on", True), ("maybe", True)],
+)
+def test_yes_no_settings_read_the_same_way_everywhere(monkeypatch, value, expected):
+    monkeypatch.setenv("CLERK_PERSONAL_WORKSPACES", value)
+    assert provider(publishable_key=PK).personal_workspaces is expected

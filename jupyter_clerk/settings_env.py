@@ -1,0 +1,30 @@
+"""Reading CLERK_* environment variables, the way Clerk's SDKs are configured.
+
+One parser for every setting, so "0", "false", "no" and "off" mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def env_str(name: str, fallback: str = "") -> str:
+    return os.environ.get(name, fallback)
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no setting; anything unrecognised keeps the default rather than guessing."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return default
+
+
+def env_list(name: str) -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
