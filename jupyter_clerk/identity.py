@@ -14,7 +14,6 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from traitlets import Bool, Float, Int, List, Type, Unicode, default, validate
 
-from . import logscrub
 from .backend_api import BackendAPI
 from .claims import Organization, SessionClaims
 from .client_tokens import (
@@ -233,7 +232,6 @@ class ClerkIdentityProvider(IdentityProvider):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        logscrub.install()
         self.verifier = SessionTokenVerifier(
             self._key_source(),
             issuer=self._issuer(),
