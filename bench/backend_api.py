@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import tracemalloc
 
-from jupyter_clerk.backend_api import BackendAPI
-from jupyter_clerk.client_tokens import ClientTokenResolver
+from jupyter_clerk.clerk_api.client import BackendAPI
+from jupyter_clerk.clerk_api.client_tokens import ClientTokenResolver
+from jupyter_clerk.clerk_api.memberships import MembershipCache
 from jupyter_clerk.devinstance import DevInstance
-from jupyter_clerk.memberships import MembershipCache
 
 ADA = "user_2aDemoAdaLovelace"
 ENGINES = "org_2aDemoAnalyticalEngines"

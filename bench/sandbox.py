@@ -19,7 +19,7 @@ from subprocess import DEVNULL
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from jupyter_clerk.sandbox_specs import SandboxKernelSpecManager
+from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
 
 STARTS = 7
 MESSAGES = 10_000

@@ -18,9 +18,9 @@ import jwt
 from clerk_backend_api.security import authenticate_request
 from clerk_backend_api.security.types import AuthenticateRequestOptions
 
+from jupyter_clerk.auth.keys import PemKey
+from jupyter_clerk.auth.tokens import SessionTokenVerifier
 from jupyter_clerk.devinstance.signing import SigningKey
-from jupyter_clerk.jwks import PemKey
-from jupyter_clerk.tokens import SessionTokenVerifier
 
 ISSUER = "https://clerk.example.com"
 PARTY = "https://notebooks.example.com"

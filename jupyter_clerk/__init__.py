@@ -10,7 +10,7 @@ from . import logscrub
 logscrub.install()
 
 from .app import ClerkApp  # noqa: E402
-from .identity import ClerkIdentityProvider, ClerkUser  # noqa: E402
+from .identity.provider import ClerkIdentityProvider, ClerkUser  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ClerkApp", "ClerkIdentityProvider", "ClerkUser", "__version__"]

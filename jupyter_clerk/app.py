@@ -7,19 +7,19 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Unicode, default
 
-from .authorizer import ClerkAuthorizer
-from .browser_config import browser_config, page_config_hook
-from .contents import WorkspaceContentsManager
 from .errors import ClerkConfigError
-from .identity import ClerkIdentityProvider
-from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
-from .lab_handlers import route_lab_handlers
-from .profile import UserProfileHandler
-from .sandbox_setup import enable_sandbox
+from .identity.provider import ClerkIdentityProvider
+from .pages.browser_config import browser_config, page_config_hook
+from .pages.lab import route_lab_handlers
+from .pages.profile import UserProfileHandler
+from .revocation.webhooks import ClerkWebhookHandler, WebhookVerifier
+from .sandbox.setup import enable_sandbox
 from .settings_env import env_flag, env_str
-from .terminals import WorkspaceTerminalManager
-from .webhooks import ClerkWebhookHandler, WebhookVerifier
-from .workspace_api import WorkspacesHandler
+from .workspaces.authorizer import ClerkAuthorizer
+from .workspaces.contents import WorkspaceContentsManager
+from .workspaces.handlers import WorkspacesHandler
+from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .workspaces.terminals import WorkspaceTerminalManager
 
 
 class ClerkApp(ExtensionApp):

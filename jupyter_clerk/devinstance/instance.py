@@ -16,7 +16,7 @@ from typing import Any
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from ..publishable_key import PublishableKeyError, build_publishable_key, parse_publishable_key
+from ..auth.publishable_key import PublishableKeyError, build_publishable_key, parse_publishable_key
 from .base import InstanceContext
 from .client_tokens import mint_client_token
 from .data import DirectoryData, load_data

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_clerk.auth.publishable_key import parse_publishable_key
 from jupyter_clerk.devinstance.__main__ import parse_args
-from jupyter_clerk.publishable_key import parse_publishable_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

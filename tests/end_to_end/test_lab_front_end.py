@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from jupyter_clerk.browser_config import browser_config
+from jupyter_clerk.auth.publishable_key import build_publishable_key
 from jupyter_clerk.devinstance import DevInstance
 from jupyter_clerk.errors import ClerkConfigError
-from jupyter_clerk.identity import ClerkIdentityProvider
-from jupyter_clerk.publishable_key import build_publishable_key
-from jupyter_clerk.sign_in_page import render_sign_in_page
+from jupyter_clerk.identity.provider import ClerkIdentityProvider
+from jupyter_clerk.pages.browser_config import browser_config
+from jupyter_clerk.pages.sign_in import render_sign_in_page
 from tests.devinstance.helpers import ADA, ENGINES
 from tests.forge import Forge
 from tests.sign_in import sign_in_config, sign_in_link

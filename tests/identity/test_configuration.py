@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_clerk import ClerkIdentityProvider
+from jupyter_clerk.auth.keys import JwksKeys, PemKey
+from jupyter_clerk.auth.publishable_key import build_publishable_key
 from jupyter_clerk.errors import ClerkConfigError
-from jupyter_clerk.jwks import JwksKeys, PemKey
-from jupyter_clerk.publishable_key import build_publishable_key
 from tests.forge import ISSUER, PARTY
 
 PK = build_publishable_key("clerk.example.com", live=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from jupyter_clerk.open_sockets import OpenSockets
-from jupyter_clerk.revocation import Revocation
-from jupyter_clerk.tokens import VerifiedTokenCache
+from jupyter_clerk.auth.tokens import VerifiedTokenCache
+from jupyter_clerk.revocation.denylist import Revocation
+from jupyter_clerk.revocation.open_sockets import OpenSockets
 
 ADA, SESSION, ORG = "user_2aAda", "sess_2aAda", "org_2aAcme"
 

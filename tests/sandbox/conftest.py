@@ -14,7 +14,7 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 from traitlets.config import Config
 
-from jupyter_clerk.sandbox_specs import SandboxKernelSpecManager
+from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
 from tests.end_to_end.conftest import (  # noqa: F401  (test_through_server: signed-in tabs)
     clerk_allowed_origins,
     clerk_config,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
 
-from jupyter_clerk.sandbox_policy import python_paths
+from jupyter_clerk.sandbox.policy import python_paths
 from tests.sandbox.conftest import SECRET_KEY
 
 OPEN = """

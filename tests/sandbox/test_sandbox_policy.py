@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_clerk.errors import ClerkConfigError
-from jupyter_clerk.sandbox import SandboxProvisioner
-from jupyter_clerk.sandbox_policy import ClerkSandbox, SandboxError
-from jupyter_clerk.sandbox_specs import SandboxKernelSpecManager
+from jupyter_clerk.sandbox.policy import ClerkSandbox, SandboxError
+from jupyter_clerk.sandbox.provisioner import SandboxProvisioner
+from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
 
 
 def test_the_whole_workspace_is_bound_and_the_kernel_starts_in_its_subdirectory(server_root):

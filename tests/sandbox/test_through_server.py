@@ -6,8 +6,8 @@ import pytest
 from tornado import web
 from websockets.asyncio.client import connect
 
-from jupyter_clerk.sandbox_specs import SandboxKernelSpecManager
-from jupyter_clerk.sandbox_terminals import SandboxedTerminalManager
+from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
+from jupyter_clerk.sandbox.terminals import SandboxedTerminalManager
 from tests.devinstance.helpers import ADA, ENGINES, PARTNERS
 from tests.identity.test_websockets import run_cell, ws_base
 

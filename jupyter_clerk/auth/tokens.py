@@ -1,0 +1,192 @@
+"""Verification of Clerk session tokens, stricter than Clerk's SDKs where they are lenient.
+
+Order matters: size and header shape first (cheap, nothing trusted yet), then the signature
+with the algorithm pinned (PyJWT's RS256 over our own strict parse of the segments), and only
+then the claims. Verified results are cached by a digest
+of the whole token, so a claim that is missing can never make two tokens share an entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jwt.algorithms import RSAAlgorithm
+
+from ..errors import TokenError
+from .claims import SessionClaims, parse_session_claims
+from .keys import KeySource
+
+MAX_TOKEN_BYTES = 8 * 1024
+ALGORITHM = "RS256"
+# Header `cat` values that mark a session token; absent `cat` predates Clerk's categories.
+SESSION_CATEGORIES = frozenset({"cl_B7d4PD111AAA", "cl_I7d4PD111III"})
+# Headers that would let a token choose its own key or extend the rules we check.
+FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def token_digest(token: str) -> bytes:
+    """The cache identity of a credential: all of it, never one of its claims."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise TokenError("token-invalid", "duplicate key in token JSON")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> None:
+    raise TokenError("token-invalid", f"{name} is not JSON")
+
+
+def strict_json(segment: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(
+            segment, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TokenError("token-invalid", "token segment is not JSON") from None
+    if not isinstance(value, dict):
+        raise TokenError("token-invalid", "token segment is not a JSON object")
+    return value
+
+
+def _b64url(segment: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise TokenError("token-invalid", "token segment is not base64url") from None
+
+
+def split_token(token: object) -> tuple[dict[str, Any], list[str]]:
+    """Checks the shape of a compact JWS and returns its parsed header and segments."""
+    if not isinstance(token, str) or not token.isascii():
+        raise TokenError("token-invalid", "not a JWT")
+    if len(token) > MAX_TOKEN_BYTES:
+        raise TokenError("token-invalid", "token is larger than 8 KiB")
+    segments = token.split(".")
+    if len(segments) != 3 or not all(_SEGMENT.fullmatch(s) for s in segments):
+        raise TokenError("token-invalid", "not a compact JWS")
+    return strict_json(_b64url(segments[0])), segments
+
+
+def check_header(header: dict[str, Any]) -> None:
+    alg = header.get("alg")
+    if alg != ALGORITHM:
+        raise TokenError("token-invalid-algorithm", f"algorithm must be {ALGORITHM}")
+    forbidden = FORBIDDEN_HEADERS.intersection(header)
+    if forbidden:
+        raise TokenError("token-invalid", f"header {sorted(forbidden)[0]} is not accepted")
+    if header.get("typ", "JWT") != "JWT":
+        raise TokenError("token-invalid", "header typ must be JWT")
+    if "cat" in header and header["cat"] not in SESSION_CATEGORIES:
+        raise TokenError("token-invalid", "the token's category is not a session token")
+
+
+class VerifiedTokenCache:
+    """A bounded LRU of verified claims, keyed by token digest, expiring at exp + leeway."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
+        self._entries: OrderedDict[bytes, tuple[float, SessionClaims]] = OrderedDict()
+        self._max_entries = max_entries
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes) -> SessionClaims | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if self._clock() >= entry[0]:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return entry[1]
+
+    def put(self, digest: bytes, claims: SessionClaims, until: float) -> None:
+        if self._max_entries <= 0:
+            return
+        self._entries[digest] = (until, claims)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def discard_where(self, predicate: Callable[[SessionClaims], bool]) -> int:
+        """Drops entries for a revoked session or a deleted user; returns how many."""
+        doomed = [d for d, (_, claims) in self._entries.items() if predicate(claims)]
+        for digest in doomed:
+            del self._entries[digest]
+        return len(doomed)
+
+
+class SessionTokenVerifier:
+    """Verifies one Clerk instance's session tokens."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        authorized_parties: Iterable[str] | None,
+        leeway: float = 5.0,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._parties = frozenset(authorized_parties) if authorized_parties else None
+        self._leeway = leeway
+        self._clock = clock
+        self._rs256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+        self.cache = VerifiedTokenCache(cache_size, clock)
+
+    def cached(self, token: str) -> SessionClaims | None:
+        """The claims of a token verified before and not yet expired: the hot path."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES:
+            return None
+        return self.cache.get(token_digest(token))
+
+    async def verify(self, token: str) -> SessionClaims:
+        cached = self.cached(token)
+        if cached is not None:
+            return cached
+        header, (header_b64, payload_b64, signature_b64) = split_token(token)
+        check_header(header)
+        key = await self._keys.get_key(header.get("kid"))
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        if not self._rs256.verify(signing_input, key, _b64url(signature_b64)):
+            raise TokenError("token-invalid-signature", "signature does not verify")
+        claims = parse_session_claims(strict_json(_b64url(payload_b64)))
+        self._check(claims)
+        self.cache.put(token_digest(token), claims, claims.expires_at + self._leeway)
+        return claims
+
+    def _check(self, claims: SessionClaims) -> None:
+        now = self._clock()
+        if now >= claims.expires_at + self._leeway:
+            raise TokenError("token-expired", "the token has expired")
+        if claims.not_before is not None and now + self._leeway < claims.not_before:
+            raise TokenError("token-not-active-yet", "the token is not valid yet")
+        if now + self._leeway < claims.issued_at:
+            raise TokenError("token-iat-in-the-future", "the token was issued in the future")
+        if claims.issuer != self._issuer:
+            raise TokenError("token-invalid-issuer", "the token is from another Clerk instance")
+        if self._parties is not None and claims.authorized_party not in self._parties:
+            raise TokenError(
+                "token-invalid-authorized-parties", "the token's azp is not an authorized party"
+            )
+        if claims.status == "pending":
+            raise TokenError("session-pending", "the session has pending tasks")

@@ -1,0 +1,147 @@
+"""What "access withdrawn" means here, whoever reports it (a webhook, the periodic check).
+
+Each event drops what the server remembers about the affected sessions, users or
+organizations (verified tokens, client-token sessions, memberships) and closes their open
+WebSockets, so the next request or reconnect is decided afresh by Clerk. A deleted user's
+kernels are shut down too: nobody may use them any more.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from ..auth.tokens import VerifiedTokenCache
+from ..clerk_api.client_tokens import ClientTokenResolver
+from .open_sockets import OpenSockets, SocketOwner
+
+log = logging.getLogger(__name__)
+
+# Session tokens are stateless: one minted before a revocation still verifies until it
+# expires. So what was revoked is remembered, long enough to outlive any token of it.
+SIGNED_OUT_MEMORY = 24 * 60 * 60.0
+MEMBERSHIP_MEMORY = 10 * 60.0
+MAX_REMEMBERED = 100_000
+
+
+class Denylist:
+    """Bounded memory of what was withdrawn, and when (wall-clock, like token `iat`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._entries: OrderedDict[Hashable, tuple[float, float]] = OrderedDict()
+        self._clock = clock
+
+    def add(self, key: Hashable, remember_for: float) -> None:
+        now = self._clock()
+        self._entries[key] = (now, now + remember_for)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_REMEMBERED:
+            self._entries.popitem(last=False)
+
+    def withdrawn_at(self, key: Hashable) -> float | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self._clock() >= entry[1]:
+            del self._entries[key]
+            return None
+        return entry[0]
+
+
+class Revocation:
+    def __init__(
+        self,
+        tokens: VerifiedTokenCache,
+        client_tokens: ClientTokenResolver | None,
+        memberships: Any | None,
+        sockets: OpenSockets,
+    ) -> None:
+        self._tokens = tokens
+        self._client_tokens = client_tokens
+        self._memberships = memberships  # the membership cache: invalidate_user/_organization
+        self.sockets = sockets
+        self.denied = Denylist()
+
+    def refuses(
+        self, user_id: str, session_id: str, organization_id: str | None, issued_at: float
+    ) -> bool:
+        """Whether a credential that verified still speaks for withdrawn access.
+
+        A revoked session or deleted user is refused outright; an organization role is refused
+        only from credentials issued before it changed (later ones carry the new role).
+        """
+        if self.denied.withdrawn_at(("session", session_id)) is not None:
+            return True
+        if self.denied.withdrawn_at(("user", user_id)) is not None:
+            return True
+        if organization_id is None:
+            return False
+        for key in (("organization", organization_id), ("member", user_id, organization_id)):
+            since = self.denied.withdrawn_at(key)
+            if since is not None and issued_at <= since:
+                return True
+        return False
+
+    def session_ended(self, session_id: str, status: str) -> int:
+        """session.revoked / .ended / .removed: returns how many sockets were closed."""
+        self.denied.add(("session", session_id), SIGNED_OUT_MEMORY)
+        self._tokens.discard_where(lambda claims: claims.session_id == session_id)
+        if self._client_tokens is not None:
+            self._client_tokens.discard_where(lambda session: session.id == session_id)
+        return self.sockets.close_where(
+            lambda owner: owner.session_id == session_id, f"Clerk session {status}"
+        )
+
+    async def user_deleted(self, user_id: str, kernel_manager: Any | None) -> int:
+        self.denied.add(("user", user_id), SIGNED_OUT_MEMORY)
+        self._tokens.discard_where(lambda claims: claims.user_id == user_id)
+        if self._client_tokens is not None:
+            self._client_tokens.discard_where(lambda session: session.user_id == user_id)
+        if self._memberships is not None:
+            self._memberships.invalidate_user(user_id)
+        closed = self.sockets.close_where(lambda o: o.user_id == user_id, "Clerk user deleted")
+        await self._shut_down_kernels_of(user_id, kernel_manager)
+        return closed
+
+    def membership_changed(self, user_id: str, organization_id: str) -> int:
+        """organizationMembership.deleted / .updated: the user's role there is not what it was.
+
+        Tokens minted before carry the old role: refused in that organization for a while.
+        """
+        self.denied.add(("member", user_id, organization_id), MEMBERSHIP_MEMORY)
+        if self._memberships is not None:
+            self._memberships.invalidate_user(user_id)
+
+        def affected(owner: SocketOwner) -> bool:
+            return owner.user_id == user_id and owner.organization_id == organization_id
+
+        return self.sockets.close_where(affected, "Clerk organization membership changed")
+
+    def organization_deleted(self, organization_id: str) -> int:
+        self.denied.add(("organization", organization_id), SIGNED_OUT_MEMORY)
+        self._tokens.discard_where(
+            lambda c: c.organization is not None and c.organization.id == organization_id
+        )
+        if self._client_tokens is not None:
+            self._client_tokens.discard_where(
+                lambda session: session.last_active_organization_id == organization_id
+            )
+        if self._memberships is not None:
+            self._memberships.invalidate_organization(organization_id)
+        return self.sockets.close_where(
+            lambda owner: owner.organization_id == organization_id, "Clerk organization deleted"
+        )
+
+    @staticmethod
+    async def _shut_down_kernels_of(user_id: str, kernel_manager: Any | None) -> None:
+        owner_of = getattr(kernel_manager, "owner_of", None)
+        if owner_of is None:
+            return
+        for kernel_id in list(kernel_manager.list_kernel_ids()):
+            owner = owner_of(kernel_id)
+            if owner is not None and owner.user_id == user_id:
+                log.info("Shutting down kernel %s of a deleted Clerk user", kernel_id)
+                await kernel_manager.shutdown_kernel(kernel_id, now=True)

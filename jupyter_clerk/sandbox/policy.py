@@ -1,0 +1,250 @@
+"""ClerkSandbox: the settings of the kernel and terminal sandbox, and the decisions made from them.
+
+Which host paths a sandbox sees, which variables it inherits, which limits it gets, and
+which directory is its workspace. Kernels (sandbox.py) and terminals (sandbox_terminals.py)
+both ask this one place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_runtime_dir
+from traitlets import Bool, Int, List, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from ..errors import ClerkConfigError
+from ..workspaces.kernel_env import scrub_environment
+from .command import WORKSPACE, SandboxLayout, bwrap_argv
+from .limits import limit_prefix
+
+# Workspaces live at <server root>/users/<user id> and <server root>/orgs/<org id>
+# (workspaces.Workspace.relative_dir); a sandbox gets one of them, whole.
+WORKSPACE_PARENTS = ("users", "orgs")
+
+SYSTEM_PATHS = [
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/alternatives",
+    "/etc/ca-certificates",
+    "/etc/ssl",
+    "/etc/pki",
+    "/etc/fonts",
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/mime.types",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+]
+
+# Besides environment.SECRET_PATTERNS: server paths, tokens and agents a sandbox has no use for.
+HIDDEN_ENVIRONMENT = [
+    "JUPYTER_*",
+    "JUPYTERHUB_*",
+    "*TOKEN*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*CREDENTIAL*",
+    "AWS_*",
+    "SSH_AUTH_SOCK",
+    "GPG_AGENT_INFO",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_RUNTIME_DIR",
+    "KRB5CCNAME",
+]
+
+
+class SandboxError(RuntimeError):
+    """A sandbox cannot be started for this request (no workspace, or the wrong directory)."""
+
+
+def python_paths() -> list[str]:
+    """The server's Python installation, which kernels run from (read-only)."""
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    return list(dict.fromkeys(os.path.realpath(p) for p in paths))
+
+
+def _contains(parent: str, child: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def _workspace_parts(path: str, root: str) -> tuple[str, ...]:
+    """("orgs", "<id>", *rest) for a path in a workspace under `root` (as given or resolved)."""
+    for base in (os.path.abspath(root), os.path.realpath(root)):
+        if _contains(base, path):
+            parts = Path(os.path.relpath(path, base)).parts
+            return parts if len(parts) >= 2 and parts[0] in WORKSPACE_PARENTS else ()
+    return ()
+
+
+class ClerkSandbox(LoggingConfigurable):
+    """Settings of the bubblewrap sandbox of kernels and terminals (c.ClerkSandbox.…)."""
+
+    bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    network = Bool(
+        True,
+        help="Share the host's network with sandboxes (pip install works). False gives each "
+        "sandbox its own network namespace with only a loopback interface.",
+    ).tag(config=True)
+    memory_limit = Int(
+        0, help="Address-space limit of a sandbox's processes, in bytes (0: none)."
+    ).tag(config=True)
+    max_processes = Int(
+        0,
+        help="Limit on processes and threads (RLIMIT_NPROC; counted per OS user, not enforced "
+        "for root) (0: none).",
+    ).tag(config=True)
+    cpu_time_limit = Int(
+        0, help="CPU seconds per process of a sandbox (RLIMIT_CPU) (0: none)."
+    ).tag(config=True)
+    hidden_environment = List(
+        Unicode(),
+        help="Environment variable patterns (fnmatch, case-insensitive) never passed into a "
+        "sandbox, besides CLERK_*, JUPYTER_TOKEN and *_SECRET*.",
+    ).tag(config=True)
+    system_paths = List(
+        Unicode(), help="System paths bound read-only (missing ones are skipped)."
+    ).tag(config=True)
+    read_only_paths = List(
+        Unicode(),
+        help="More host paths bound read-only, e.g. another kernel's environment. The server's "
+        "Python environment is always bound.",
+    ).tag(config=True)
+    home = Unicode("/home/jovyan", help="HOME inside a sandbox: private, empty, gone at exit.").tag(
+        config=True
+    )
+    runtime_dir = Unicode(
+        help="Where per-kernel private directories (connection file, IPC sockets) are made. "
+        "Default: <Jupyter runtime dir>/clerk-sandbox."
+    ).tag(config=True)
+
+    @default("hidden_environment")
+    def _default_hidden_environment(self) -> list[str]:
+        return list(HIDDEN_ENVIRONMENT)
+
+    @default("system_paths")
+    def _default_system_paths(self) -> list[str]:
+        return list(SYSTEM_PATHS)
+
+    @default("runtime_dir")
+    def _default_runtime_dir(self) -> str:
+        return os.path.join(jupyter_runtime_dir(), "clerk-sandbox")
+
+    @property
+    def packages(self) -> str:
+        return f"{self.home}/.local/site-packages"
+
+    def read_only(self) -> list[str]:
+        return [*self.system_paths, *python_paths(), *self.read_only_paths]
+
+    def locate(self, cwd: str | None, server_root: str | None) -> tuple[str, str]:
+        """(workspace directory on the host, working directory inside the sandbox).
+
+        Under a server the workspace is the whole users/<id> or orgs/<id> directory that
+        contains `cwd`; a `cwd` anywhere else (the root itself, outside the root) is refused
+        rather than exposing more than one workspace. Without a server root, `cwd` is it.
+        """
+        if not cwd:
+            raise SandboxError("A sandbox needs its workspace directory as working directory.")
+        real = os.path.realpath(cwd)
+        if not os.path.isdir(real):
+            raise SandboxError(f"No such workspace directory: {cwd}")
+        if server_root is None:
+            return real, WORKSPACE
+        parts = _workspace_parts(real, server_root)
+        # Both spellings must name the same workspace: a symlink may not lead into another.
+        if not parts or parts[:2] != _workspace_parts(os.path.abspath(cwd), server_root)[:2]:
+            raise SandboxError("A sandbox runs in one workspace (users/<id> or orgs/<id>).")
+        inside = "/".join((WORKSPACE, *parts[2:]))
+        return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        clean = scrub_environment(env, self.hidden_environment)
+        clean.update(HOME=self.home, TMPDIR="/tmp", PIP_TARGET=self.packages)  # noqa: S108
+        # The Python environment is read-only: pip installs into the private home instead.
+        clean["PYTHONPATH"] = os.pathsep.join(filter(None, [self.packages, env.get("PYTHONPATH")]))
+        return clean
+
+    def command(
+        self,
+        command: Sequence[str],
+        *,
+        workspace: str,
+        cwd: str = WORKSPACE,
+        read_only: Sequence[str] = (),
+        writable: Mapping[str, str] | None = None,
+        unset_env: Sequence[str] = (),
+        info_fd: int | None = None,
+    ) -> list[str]:
+        layout = SandboxLayout(
+            workspace=workspace,
+            cwd=cwd,
+            home=self.home,
+            directories=[self.packages],
+            read_only=[*self.read_only(), *read_only],
+            writable=writable or {},
+            network=self.network,
+            unset_env=unset_env,
+            info_fd=info_fd,
+        )
+        limits = {
+            "--as": self.memory_limit,
+            "--nproc": self.max_processes,
+            "--cpu": self.cpu_time_limit,
+        }
+        return [*limit_prefix(limits, self.log), *bwrap_argv(self.bwrap, layout, command)]
+
+    def private_dir(self) -> Path:
+        """A fresh directory only this server's OS user can enter (mode 0700)."""
+        os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime_dir))
+
+    def check(self, forbidden: Sequence[str]) -> None:
+        """Refuse to start unless a sandbox really runs here and hides `forbidden` paths."""
+        for path in filter(None, map(os.path.realpath, forbidden)):
+            for shown in self.read_only():
+                if _contains(os.path.realpath(shown), path):
+                    raise ClerkConfigError(
+                        f"The sandbox would show {path} to every kernel: it is inside the "
+                        f"read-only path {shown}. Move it, or change c.ClerkSandbox paths."
+                    )
+        if shutil.which(self.bwrap) is None:
+            raise ClerkConfigError(
+                f"c.ClerkApp.sandbox_kernels is on but bubblewrap ({self.bwrap}) is not "
+                "installed: install the bubblewrap package, or turn the sandbox off."
+            )
+        with tempfile.TemporaryDirectory() as workspace:
+            argv = self.command(["true"], workspace=workspace)
+            try:
+                subprocess.run(  # noqa: S603 - our own argv
+                    argv,
+                    env=self.environment(os.environ),
+                    capture_output=True,
+                    check=True,
+                    timeout=30,
+                )
+            except (OSError, subprocess.SubprocessError) as error:
+                detail = getattr(error, "stderr", b"") or str(error).encode()
+                raise ClerkConfigError(
+                    "c.ClerkApp.sandbox_kernels is on but bubblewrap cannot run here (user "
+                    f"namespaces disabled?): {detail.decode(errors='replace').strip()}"
+                ) from error

@@ -1,0 +1,126 @@
+"""ClerkAuthorizer: organization roles and permissions decide read, write and execute.
+
+Jupyter asks `is_authorized(handler, user, action, resource)` with action read/write/execute.
+A workspace grants a set of actions; each resource says which action it really needs (starting
+a kernel is running code, whatever the HTTP method). Unknown resources are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.authorizer import Authorizer
+from tornado import web
+from traitlets import Dict, List, Unicode
+
+from .resolution import Workspace
+
+ACTIONS = ("read", "write", "execute")
+JUPYTER_PERMISSIONS = {f"org:jupyter:{action}": action for action in ACTIONS}
+
+# Resources whose every use runs code in the workspace.
+CODE_RESOURCES = frozenset({"kernels", "sessions", "lsp"})
+# Resources that follow the request's action against the workspace's files.
+FILE_RESOURCES = frozenset({"contents", "files", "nbconvert"})
+# Harmless descriptions of the server, readable by anyone signed in.
+READ_ONLY_RESOURCES = frozenset({"api", "kernelspecs", "csp", "config", "me"})
+# Server-wide controls and broadcasts: server administrators only.
+SERVER_RESOURCES = frozenset({"server", "events"})
+
+
+def workspace_actions(workspace: Workspace, role_actions: dict[str, list[str]]) -> frozenset[str]:
+    """What a workspace lets its member do: Clerk's org:jupyter:* permissions win when present."""
+    if workspace.kind == "personal":
+        return frozenset(ACTIONS)
+    granted = {JUPYTER_PERMISSIONS[p] for p in workspace.permissions if p in JUPYTER_PERMISSIONS}
+    if granted:
+        return frozenset(granted)
+    return frozenset(role_actions.get(workspace.role or "", ["read"]))
+
+
+def _require_terminal_access(handler: Any) -> None:
+    """A terminal in the URL (API or WebSocket) must be the caller's: 404 otherwise."""
+    args = getattr(handler, "path_args", None) or []
+    name = getattr(handler, "path_kwargs", {}).get("name") or (args[0] if args else None)
+    manager = getattr(handler, "terminal_manager", None) or getattr(handler, "term_manager", None)
+    require = getattr(manager, "require_access", None)
+    if name is not None and require is not None:
+        require(name)
+
+
+def _named_kernel(handler: Any) -> str | None:
+    try:
+        body = handler.get_json_body() or {}
+    except web.HTTPError:  # malformed JSON is the handler's to refuse, with its own 400
+        return None
+    kernel = body.get("kernel") if isinstance(body, dict) else None
+    kernel_id = kernel.get("id") if isinstance(kernel, dict) else body.get("kernel_id")
+    return kernel_id if isinstance(kernel_id, str) else None
+
+
+class ClerkAuthorizer(Authorizer):
+    role_actions = Dict(
+        key_trait=Unicode(),
+        value_trait=List(Unicode()),
+        default_value={
+            "org:admin": ["read", "write", "execute"],
+            "org:member": ["read", "write", "execute"],
+        },
+        help="Actions each organization role grants when the member has no org:jupyter:* "
+        "permission. Any other role can read only.",
+    ).tag(config=True)
+    server_admins = List(
+        Unicode(),
+        help="Clerk user ids allowed to shut the server down, change shared configuration and "
+        "watch server-wide events.",
+    ).tag(config=True)
+    terminal_roles = List(
+        Unicode(),
+        default_value=["org:admin"],
+        help="Organization roles allowed to open terminals (when terminals are enabled). "
+        "A personal workspace's owner always may.",
+    ).tag(config=True)
+
+    @staticmethod
+    def _require_kernel_access(handler: Any) -> None:
+        """A kernel in the URL must be the caller's (404 otherwise, as if it did not exist).
+
+        Checked here because Jupyter turns any error inside a restart into a 500. Seeing and
+        stopping a kernel is allowed to organization admins; using it only to its owner.
+        """
+        require = getattr(handler.kernel_manager, "require_access", None)
+        if require is None:
+            return
+        method = handler.request.method
+        kernel_id = getattr(handler, "path_kwargs", {}).get("kernel_id")
+        if kernel_id is not None:
+            require(kernel_id, use=method not in ("GET", "HEAD", "DELETE"))
+        elif method in ("POST", "PATCH"):
+            # A session (or kernel) request may name an existing kernel to attach to.
+            kernel_id = _named_kernel(handler)
+            if kernel_id is not None and kernel_id in handler.kernel_manager:
+                require(kernel_id, use=True)
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        workspace = getattr(user, "workspace", None)
+        if not isinstance(workspace, Workspace) or action not in ACTIONS:
+            return False
+        if resource in SERVER_RESOURCES or (resource == "config" and action != "read"):
+            return user.username in self.server_admins
+        granted = workspace_actions(workspace, self.role_actions)
+        if resource in READ_ONLY_RESOURCES:
+            return action == "read"
+        if resource in FILE_RESOURCES:
+            return action in granted
+        if resource in CODE_RESOURCES:
+            allowed = "execute" in granted if action != "read" else "read" in granted
+            if allowed and resource in ("kernels", "sessions"):
+                self._require_kernel_access(handler)
+            return allowed
+        if resource == "terminals":
+            allowed_role = workspace.kind == "personal" or workspace.role in self.terminal_roles
+            allowed = allowed_role and "execute" in granted
+            if allowed:
+                _require_terminal_access(handler)
+            return allowed
+        return False
