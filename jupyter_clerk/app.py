@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -10,7 +11,6 @@ from traitlets import Bool, Unicode, default
 from .errors import ClerkConfigError
 from .identity.provider import ClerkIdentityProvider
 from .pages.browser_config import browser_config, page_config_hook
-from .pages.lab import route_lab_handlers
 from .pages.profile import UserProfileHandler
 from .revocation.webhooks import ClerkWebhookHandler, WebhookVerifier
 from .sandbox.setup import enable_sandbox
@@ -96,7 +96,11 @@ class ClerkApp(ExtensionApp):
         serverapp.reraise_server_extension_failures = True
 
     def initialize_handlers(self) -> None:
-        if self.configure_server:
+        # JupyterLab is optional (the `lab` extra): its handlers are only there to fix when
+        # it is installed, and importing them without it would stop `jupyter server`.
+        if self.configure_server and importlib.util.find_spec("jupyterlab") is not None:
+            from .pages.lab import route_lab_handlers
+
             route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))

@@ -14,12 +14,12 @@ import hashlib
 import json
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from jwt.algorithms import RSAAlgorithm
 
+from ..cache import ExpiringLRU
 from ..errors import TokenError
 from .claims import SessionClaims, parse_session_claims
 from .keys import KeySource
@@ -95,43 +95,6 @@ def check_header(header: dict[str, Any]) -> None:
         raise TokenError("token-invalid", "the token's category is not a session token")
 
 
-class VerifiedTokenCache:
-    """A bounded LRU of verified claims, keyed by token digest, expiring at exp + leeway."""
-
-    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
-        self._entries: OrderedDict[bytes, tuple[float, SessionClaims]] = OrderedDict()
-        self._max_entries = max_entries
-        self._clock = clock
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, digest: bytes) -> SessionClaims | None:
-        entry = self._entries.get(digest)
-        if entry is None:
-            return None
-        if self._clock() >= entry[0]:
-            del self._entries[digest]
-            return None
-        self._entries.move_to_end(digest)
-        return entry[1]
-
-    def put(self, digest: bytes, claims: SessionClaims, until: float) -> None:
-        if self._max_entries <= 0:
-            return
-        self._entries[digest] = (until, claims)
-        self._entries.move_to_end(digest)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
-
-    def discard_where(self, predicate: Callable[[SessionClaims], bool]) -> int:
-        """Drops entries for a revoked session or a deleted user; returns how many."""
-        doomed = [d for d, (_, claims) in self._entries.items() if predicate(claims)]
-        for digest in doomed:
-            del self._entries[digest]
-        return len(doomed)
-
-
 class SessionTokenVerifier:
     """Verifies one Clerk instance's session tokens."""
 
@@ -151,7 +114,8 @@ class SessionTokenVerifier:
         self._leeway = leeway
         self._clock = clock
         self._rs256 = RSAAlgorithm(RSAAlgorithm.SHA256)
-        self.cache = VerifiedTokenCache(cache_size, clock)
+        # Expires at exp + leeway; revocation drops a session's or a user's entries.
+        self.cache: ExpiringLRU[bytes, SessionClaims] = ExpiringLRU(cache_size, clock)
 
     def cached(self, token: str) -> SessionClaims | None:
         """The claims of a token verified before and not yet expired: the hot path."""

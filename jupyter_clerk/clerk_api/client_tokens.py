@@ -20,12 +20,12 @@ import base64
 import binascii
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..auth.claims import Organization
 from ..auth.tokens import split_token, strict_json, token_digest
+from ..cache import ExpiringLRU
 from ..errors import TokenError
 from .client import BackendAPIError, BackendUnavailable, RateLimited
 from .models import Client, Membership, Session
@@ -134,10 +134,11 @@ class ClientTokenResolver:
             raise ValueError(f"client-token cache lifetimes must be between 0 and {MAX_TTL:g} s")
         self._verify_client = verify_client
         self._ttl, self._negative_ttl = ttl, negative_ttl
-        self._max_entries = max_entries
         self._clock = clock
         self._bucket = TokenBucket(verify_rate, verify_burst, clock)
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        # Expires after the TTL, never past the session's own expiry; revocation drops a
+        # session's or a user's entries; refusals are remembered briefly too.
+        self._entries: ExpiringLRU[bytes, _Entry] = ExpiringLRU(max_entries, clock)
         self._in_flight: dict[bytes, asyncio.Future[Session]] = {}
 
     def __len__(self) -> int:
@@ -146,8 +147,7 @@ class ClientTokenResolver:
     async def resolve(self, token: str) -> Session:
         digest = token_digest(token)
         entry = self._entries.get(digest)
-        if entry is not None and self._clock() < entry.expires_at:
-            self._entries.move_to_end(digest)
+        if entry is not None:
             if entry.refusal is not None:
                 raise TokenError(entry.refusal.reason, entry.refusal.detail)
             return entry.session  # type: ignore[return-value]
@@ -162,10 +162,7 @@ class ClientTokenResolver:
 
     def discard_where(self, predicate: Callable[[Session], bool]) -> int:
         """Drops cached sessions (a revoked session, a deleted user); returns how many."""
-        doomed = [d for d, e in self._entries.items() if e.session and predicate(e.session)]
-        for digest in doomed:
-            del self._entries[digest]
-        return len(doomed)
+        return self._entries.discard_where(lambda e: e.session is not None and predicate(e.session))
 
     async def _load(self, digest: bytes, token: str) -> Session:
         try:
@@ -191,9 +188,4 @@ class ClientTokenResolver:
             self._in_flight.pop(digest, None)
 
     def _store(self, digest: bytes, entry: _Entry) -> None:
-        if self._max_entries <= 0:
-            return
-        self._entries[digest] = entry
-        self._entries.move_to_end(digest)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(digest, entry, entry.expires_at)

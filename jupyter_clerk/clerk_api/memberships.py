@@ -12,10 +12,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from tornado import web
 
+from ..cache import ExpiringLRU
 from .client import BackendAPIError, BackendUnavailable, NotFound, RateLimited
 from .models import Membership
 
@@ -32,12 +32,6 @@ class MembershipsUnavailable(web.HTTPError):
         self.retry_after = retry_after
 
 
-@dataclass
-class _Entry:
-    memberships: dict[str, Membership]
-    expires_at: float
-
-
 class MembershipCache:
     def __init__(
         self,
@@ -49,9 +43,10 @@ class MembershipCache:
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl
-        self._max_users = max_users
         self._clock = clock
-        self._entries: dict[str, _Entry] = {}
+        # Expires after the TTL; invalidated by user or organization, and a lookup that an
+        # invalidation overtook is not stored (the generation below).
+        self._entries: ExpiringLRU[str, dict[str, Membership]] = ExpiringLRU(max_users, clock)
         self._in_flight: dict[str, asyncio.Future[dict[str, Membership]]] = {}
         self._not_before = 0.0
         # Bumped by every invalidation: a lookup that started before one must not store
@@ -63,9 +58,9 @@ class MembershipCache:
         return (await self.memberships(user_id)).get(organization_id)
 
     async def memberships(self, user_id: str) -> dict[str, Membership]:
-        entry = self._entries.get(user_id)
-        if entry is not None and self._clock() < entry.expires_at:
-            return entry.memberships
+        cached = self._entries.get(user_id)
+        if cached is not None:
+            return cached
         future = self._in_flight.get(user_id)
         if future is None:
             future = asyncio.ensure_future(self._load(user_id))
@@ -95,22 +90,15 @@ class MembershipCache:
                 raise MembershipsUnavailable() from None
             memberships = {m.organization_id: m for m in found if m.user_id == user_id}
             if generation == self._generation:
-                self._store(user_id, memberships)
+                self._entries.put(user_id, memberships, self._clock() + self._ttl)
             return memberships
         finally:
             self._in_flight.pop(user_id, None)
 
-    def _store(self, user_id: str, memberships: dict[str, Membership]) -> None:
-        self._entries.pop(user_id, None)
-        while len(self._entries) >= self._max_users:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[user_id] = _Entry(memberships, self._clock() + self._ttl)
-
     def invalidate_user(self, user_id: str) -> None:
         self._generation += 1
-        self._entries.pop(user_id, None)
+        self._entries.pop(user_id)
 
     def invalidate_organization(self, organization_id: str) -> None:
         self._generation += 1
-        for user_id in [u for u, e in self._entries.items() if organization_id in e.memberships]:
-            del self._entries[user_id]
+        self._entries.discard_where(lambda memberships: organization_id in memberships)

@@ -8,6 +8,9 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado.escape import xhtml_escape
 
+from .browser_config import browser_config
+from .sign_in import render_sign_in_page
+
 CLERK_COOKIES = ("__session", "__client_uat")
 
 
@@ -36,10 +39,6 @@ class ClerkLoginHandler(JupyterHandler):
 
     @allow_unauthenticated
     def get(self) -> None:
-        # Imported here: both modules need the identity provider, which imports this one.
-        from .browser_config import browser_config
-        from .sign_in import render_sign_in_page
-
         target = safe_next(self.get_argument("next", ""), self.base_url)
         if self.current_user:
             self.redirect(target)

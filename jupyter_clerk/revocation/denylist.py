@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..auth.tokens import VerifiedTokenCache
+from ..auth.claims import SessionClaims
+from ..cache import ExpiringLRU
 from ..clerk_api.client_tokens import ClientTokenResolver
 from .open_sockets import OpenSockets, SocketOwner
 
@@ -54,7 +55,7 @@ class Denylist:
 class Revocation:
     def __init__(
         self,
-        tokens: VerifiedTokenCache,
+        tokens: ExpiringLRU[bytes, SessionClaims],
         client_tokens: ClientTokenResolver | None,
         memberships: Any | None,
         sockets: OpenSockets,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from jupyter_clerk.auth.tokens import VerifiedTokenCache
+from jupyter_clerk.cache import ExpiringLRU
 from jupyter_clerk.revocation.denylist import Revocation
 from jupyter_clerk.revocation.open_sockets import OpenSockets
 
@@ -12,7 +12,7 @@ ADA, SESSION, ORG = "user_2aAda", "sess_2aAda", "org_2aAcme"
 
 
 def revocation() -> Revocation:
-    return Revocation(VerifiedTokenCache(10, time.time), None, None, OpenSockets())
+    return Revocation(ExpiringLRU(10, time.time), None, None, OpenSockets())
 
 
 def test_deleted_organization_refuses_its_tokens_but_not_others():
