@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[lab,test,bench]"
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyter_clerk
+	# Installed for a test only: jupyter-clerk refuses to start while it is enabled.
+	$(VENV)/bin/jupyter server extension disable --sys-prefix jupyter_server_ydoc jupyter_server_fileid
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/collaboration-extension @jupyter/docprovider-extension
 	@touch $(STAMP)
 
 # `npm install` rather than `npm ci`: this registry leaves other platforms' optional packages

@@ -17,6 +17,7 @@ from .sandbox.setup import enable_sandbox
 from .settings_env import env_flag, env_str
 from .workspaces.authorizer import ClerkAuthorizer
 from .workspaces.contents import WorkspaceContentsManager
+from .workspaces.extensions import refuse_shared_root_extensions
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.terminals import WorkspaceTerminalManager
@@ -65,6 +66,9 @@ class ClerkApp(ExtensionApp):
         # Linking runs before the server builds its identity provider: the only moment at
         # which the provider class can still be chosen.
         super()._link_jupyter_server_extension(serverapp)
+        # Extensions that assume one server root would cross workspaces: refuse to start.
+        serverapp.reraise_server_extension_failures = True
+        refuse_shared_root_extensions(serverapp.jpserver_extensions)
         if self.sandbox_kernels:
             # Failing to sandbox must stop the server; a warning would leave kernels unconfined.
             serverapp.reraise_server_extension_failures = True
