@@ -20,6 +20,7 @@ from .workspaces.contents import WorkspaceContentsManager
 from .workspaces.extensions import refuse_shared_root_extensions
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .workspaces.server_endpoints import ENDPOINTS
 from .workspaces.terminals import WorkspaceTerminalManager
 
 
@@ -106,6 +107,9 @@ class ClerkApp(ExtensionApp):
             from .pages.lab import route_lab_handlers
 
             route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
+        if self.configure_server:
+            # Ahead of Jupyter's own handlers for the same paths, which answer server-wide.
+            self.handlers.extend(ENDPOINTS)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))
         if self.webhook_signing_secret:

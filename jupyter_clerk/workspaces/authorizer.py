@@ -49,12 +49,20 @@ def _require_terminal_access(handler: Any) -> None:
 
 
 def _named_kernel(handler: Any) -> str | None:
+    """The kernel a session or kernel request names. A body of the wrong shape is refused
+    here: Jupyter's handlers would read it blindly and answer 500."""
     try:
-        body = handler.get_json_body() or {}
+        body = handler.get_json_body()
     except web.HTTPError:  # malformed JSON is the handler's to refuse, with its own 400
         return None
-    kernel = body.get("kernel") if isinstance(body, dict) else None
-    kernel_id = kernel.get("id") if isinstance(kernel, dict) else body.get("kernel_id")
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise web.HTTPError(400, "The request body is a JSON object.")
+    kernel = body.get("kernel", {})
+    if not isinstance(kernel, dict):
+        raise web.HTTPError(400, "A session's kernel is a JSON object.")
+    kernel_id = kernel.get("id") if "kernel" in body else body.get("kernel_id")
     return kernel_id if isinstance(kernel_id, str) else None
 
 

@@ -18,7 +18,9 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import default
 
+from .file_errors import ClearFileErrors
 from .resolution import current_workspace, workspace_root
+from .trust import WorkspaceTrust
 
 
 class OutsideWorkspace(web.HTTPError, PermissionError):
@@ -114,7 +116,9 @@ class WorkspaceCheckpoints(WorkspaceRoot, AsyncFileCheckpoints):
         return checkpoint
 
 
-class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
+class WorkspaceContentsManager(
+    ClearFileErrors, WorkspaceTrust, WorkspaceRoot, AsyncLargeFileManager
+):
     """Everything Jupyter's contents API does, inside the request's workspace."""
 
     @default("checkpoints_class")

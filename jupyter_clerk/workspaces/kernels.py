@@ -2,16 +2,22 @@
 
 Jupyter keeps one kernel table and one session table for the whole server, reuses a kernel
 when a client names its id, and keys sessions by path: all takeovers across tenants unless
-every lookup is filtered by owner. A foreign kernel answers 404, as if it did not exist.
-Outside requests (culler, restarter, shutdown) nothing is filtered, so they keep working.
+every lookup is filtered by owner. A foreign kernel or session answers exactly as a missing
+one does (same status, same text), so that ids cannot be probed; a client names only its own
+kernels, never the id of a new one. Outside requests (culler, restarter, shutdown) nothing is
+filtered, so they keep working.
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+import posixpath
+import uuid
 from typing import Any
 
+from jupyter_client.kernelspec import NoSuchKernel
+from jupyter_server import CallContext
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.services.sessions.sessionmanager import SessionManager
 from jupyter_server.utils import to_os_path
@@ -33,8 +39,29 @@ ADMIN_ROLE = "org:admin"
 _admin_shutdown = contextvars.ContextVar("jupyter_clerk_admin_shutdown", default=False)
 
 
+# Longest session path or name accepted: far beyond real use, short of file-name limits.
+MAX_SESSION_FIELD = 1024
+
+
 def _not_found(kernel_id: str) -> web.HTTPError:
     return web.HTTPError(404, f"Kernel does not exist: {kernel_id}")
+
+
+def require_kernel_id(kernel_id: Any) -> str:
+    """A kernel id from a client is a UUID: anything else would reach file names (400)."""
+    try:
+        valid = isinstance(kernel_id, str) and str(uuid.UUID(kernel_id)) == kernel_id
+    except ValueError:
+        valid = False
+    if not valid:
+        raise web.HTTPError(400, "A kernel id is a UUID.")
+    return kernel_id
+
+
+def _session_not_found(query: dict[str, Any]) -> web.HTTPError:
+    """Jupyter's own answer for a missing session, given for someone else's too."""
+    described = ", ".join(f"{key}={value!r}" for key, value in query.items())
+    return web.HTTPError(404, f"Session not found: {described}")
 
 
 class WorkspaceKernelManager(AsyncMappingKernelManager):
@@ -49,9 +76,23 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owners: dict[str, Owner] = {}
+        self._folders: dict[str, str] = {}
 
     def owner_of(self, kernel_id: str) -> Owner | None:
         return self._owners.get(kernel_id)
+
+    def __contains__(self, kernel_id: object) -> bool:
+        # Jupyter asks "is this a kernel?" before attaching a session to it or answering
+        # "No such kernel": someone else's kernel must look like a missing one there too.
+        if not super().__contains__(kernel_id):
+            return False
+        return not request_context_active() or self._visible(str(kernel_id))
+
+    def api_folder(self, kernel_id: str) -> str | None:
+        """The workspace folder (API path) the caller's kernel started in; None if not theirs."""
+        if self._owners.get(kernel_id) != current_owner():
+            return None
+        return self._folders.get(kernel_id)
 
     def cwd_for_path(self, path: str, **kwargs: Any) -> str:
         root = str(workspace_directory(self.root_dir, current_workspace()))
@@ -66,24 +107,35 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
         self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: Any
     ) -> str:
         owner = current_owner()
-        if kernel_id is not None and kernel_id in self._owners:
-            # The id is taken (the kernel may still be starting): only its owner may reuse it.
-            if self._owners[kernel_id] != owner:
+        if kernel_id is not None and request_context_active():
+            # A client may name its own kernel, never a new id: a free id and someone else's
+            # (perhaps still starting) get the same 404.
+            require_kernel_id(kernel_id)
+            if self._owners.get(kernel_id) != owner:
                 raise _not_found(kernel_id)
             if kernel_id in self._kernels:
                 return kernel_id
         kernel_id = kernel_id or self.new_kernel_id()
+        folder = path if isinstance(path, str) else ""
         kwargs["env"] = scrub_environment(
             kwargs.get("env") or os.environ, self.secret_environment_patterns
         )
         self._owners[kernel_id] = owner  # before the start: Jupyter looks the kernel up midway
+        self._folders[kernel_id] = folder
         try:
             # Without a path Jupyter would start the kernel in the server's own directory.
-            return await super().start_kernel(kernel_id=kernel_id, path=path or "", **kwargs)
+            return await super().start_kernel(kernel_id=kernel_id, path=folder, **kwargs)
+        except NoSuchKernel:
+            self._forget(kernel_id, owner)
+            raise web.HTTPError(400, "No such kernel specification.") from None
         except BaseException:
-            if kernel_id not in self._kernels and self._owners.get(kernel_id) == owner:
-                del self._owners[kernel_id]
+            self._forget(kernel_id, owner)
             raise
+
+    def _forget(self, kernel_id: str, owner: Owner) -> None:
+        if kernel_id not in self._kernels and self._owners.get(kernel_id) == owner:
+            del self._owners[kernel_id]
+            self._folders.pop(kernel_id, None)
 
     def _visible(self, kernel_id: str) -> bool:
         owner = self._owners.get(kernel_id)
@@ -135,6 +187,7 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
 
     def remove_kernel(self, kernel_id: str) -> Any:
         self._owners.pop(kernel_id, None)
+        self._folders.pop(kernel_id, None)
         return super().remove_kernel(kernel_id)
 
 
@@ -146,7 +199,40 @@ class WorkspaceSessionManager(SessionManager):
         return None if path is None else f"{current_owner().key}:{path}"
 
     async def session_exists(self, path: str) -> bool:
+        # Jupyter's handler asks this first, and turns every error of create_session into
+        # a 500: a new session's request is checked here, where a 400 stays a 400.
+        self._check_request(path)
         return await super().session_exists(self._scoped(path))
+
+    def _check_request(self, path: Any) -> None:
+        if not isinstance(path, str) or not 0 < len(path) <= MAX_SESSION_FIELD:
+            raise web.HTTPError(400, "A session's path is a non-empty string.")
+        normal = posixpath.normpath(path)
+        if path.startswith(("/", "~")) or normal == ".." or normal.startswith("../"):
+            raise web.HTTPError(400, "A session's path stays in the workspace.")
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        model = handler.get_json_body() if handler is not None else None
+        if not isinstance(model, dict):
+            return
+        name, kind, kernel = model.get("name"), model.get("type"), model.get("kernel") or {}
+        for value in (name, kind):
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_SESSION_FIELD):
+                raise web.HTTPError(400, "A session's name and type are short strings.")
+        if not isinstance(kernel, dict):
+            raise web.HTTPError(400, "A session's kernel is an object.")
+        kernel_id = kernel.get("id")
+        if kernel_id is not None:
+            # Attaching to a kernel is for its owner; someone else's reads as missing.
+            require_kernel_id(kernel_id)
+            if kernel_id not in self.kernel_manager:
+                raise _not_found(kernel_id)
+            self.kernel_manager.get_kernel(kernel_id)
+        kernel_name = kernel.get("name")
+        if kernel_name is not None and kernel_name not in self._kernel_names():
+            raise web.HTTPError(400, "No such kernel specification.")
+
+    def _kernel_names(self) -> set[str]:
+        return set(self.kernel_manager.kernel_spec_manager.find_kernel_specs())
 
     async def create_session(
         self,
@@ -164,14 +250,25 @@ class WorkspaceSessionManager(SessionManager):
         return await super().save_session(session_id, path=self._scoped(path), **kwargs)
 
     async def get_session(self, **kwargs: Any) -> dict[str, Any]:
+        query = dict(kwargs)
         if "path" in kwargs:
             kwargs["path"] = self._scoped(kwargs["path"])
-        return await super().get_session(**kwargs)
+        try:
+            return await super().get_session(**kwargs)
+        except web.HTTPError as error:
+            if error.status_code == 404:
+                raise _session_not_found(query) from None
+            raise
 
     async def update_session(self, session_id: str, **kwargs: Any) -> None:
         await self.get_session(session_id=session_id)
         if "path" in kwargs:
+            self._check_request(kwargs["path"])
             kwargs["path"] = self._scoped(kwargs["path"])
+        for field in ("name", "type"):
+            value = kwargs.get(field)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_SESSION_FIELD):
+                raise web.HTTPError(400, "A session's name and type are short strings.")
         if kwargs.get("kernel_id") is not None:
             self.kernel_manager.get_kernel(kwargs["kernel_id"])
         await super().update_session(session_id, **kwargs)

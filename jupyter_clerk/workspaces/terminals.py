@@ -1,12 +1,17 @@
 """Terminals owned by (person, workspace), started in the workspace, invisible to others.
 
-Terminal names are small integers ("1", "2", …): without owners anyone could attach to
-anyone's shell by guessing. Only used when terminals are turned on (c.ClerkApp.terminals).
+Jupyter names terminals "1", "2", … across the whole server and lets a client choose a
+name: the next number tells how many terminals others have open, and a chosen name answers
+differently when someone else holds it. Names here are random, a client can name only its
+own terminals (any other name gets a new terminal, whether taken or free), and someone
+else's terminal answers exactly like a missing one. Only used when terminals are turned on
+(c.ClerkApp.terminals).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 from jupyter_server_terminals.terminalmanager import TerminalManager
@@ -34,12 +39,14 @@ class WorkspaceTerminalManager(TerminalManager):
         requested = os.path.realpath(os.path.join(workspace, str(kwargs.get("cwd") or "")))
         inside = requested == workspace or requested.startswith(workspace + os.sep)
         kwargs["cwd"] = requested if inside and os.path.isdir(requested) else workspace
-        name = str(kwargs.get("name") or self._next_available_name())
-        if name in self.terminals:
-            self._check_terminal(name)  # naming someone else's terminal is a takeover: 404
-            return self.get_terminal_model(name)
-        if not name.isalnum():
-            raise web.HTTPError(400, "A terminal name is letters and digits.")
+        chosen = kwargs.get("name")
+        if (
+            isinstance(chosen, str)
+            and chosen in self.terminals
+            and self._owners.get(chosen) == owner
+        ):
+            return self.get_terminal_model(chosen)
+        name = self._next_available_name()
         kwargs["name"] = name
         self._owners[name] = owner  # before the start: Jupyter looks the terminal up midway
         try:
@@ -48,6 +55,12 @@ class WorkspaceTerminalManager(TerminalManager):
             if name not in self.terminals:
                 self._owners.pop(name, None)
             raise
+
+    def _next_available_name(self) -> str:
+        name = secrets.token_hex(8)
+        while name in self.terminals:
+            name = secrets.token_hex(8)
+        return name
 
     def make_term_env(self, *args: Any, **kwargs: Any) -> dict[str, str]:
         return scrub_environment(super().make_term_env(*args, **kwargs))
