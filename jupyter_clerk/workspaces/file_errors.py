@@ -21,6 +21,9 @@ ANSWERS = {
     errno.EISDIR: (400, "That is a folder, not a file."),
 }
 
+# What reading a malformed model raises, as opposed to a failing disk.
+MODEL_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
+
 
 def _answer(error: BaseException) -> web.HTTPError | None:
     if isinstance(error, web.HTTPError):
@@ -52,7 +55,13 @@ class ClearFileErrors:
 
     async def save(self, *args: Any, **kwargs: Any) -> Any:
         with clear_file_errors():
-            return await super().save(*args, **kwargs)  # type: ignore[misc]
+            try:
+                return await super().save(*args, **kwargs)  # type: ignore[misc]
+            except web.HTTPError as error:
+                # Jupyter reads the client's model blindly and calls what breaks a 500.
+                if error.status_code == 500 and isinstance(error.__cause__, MODEL_ERRORS):
+                    raise web.HTTPError(400, "That is not a valid file or notebook.") from None
+                raise
 
     async def new(self, *args: Any, **kwargs: Any) -> Any:
         with clear_file_errors():

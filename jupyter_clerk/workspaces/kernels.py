@@ -115,6 +115,8 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
                 raise _not_found(kernel_id)
             if kernel_id in self._kernels:
                 return kernel_id
+        if not isinstance(kwargs.get("kernel_name") or "", str):
+            raise web.HTTPError(400, "A kernel name is a string.")
         kernel_id = kernel_id or self.new_kernel_id()
         folder = path if isinstance(path, str) else ""
         kwargs["env"] = scrub_environment(
