@@ -27,7 +27,8 @@ REFUSED_EXTENSIONS: Mapping[str, str] = {
     "ids and paths of every workspace",
     "jupyterlab_git": "runs git as the server, outside the sandbox, on repositories a "
     "workspace controls (hooks and configuration run as the server)",
-    "nbdime": "serves diffs of any file under the server root it saw at start-up, and runs git",
+    "nbdime": "reads the files it diffs relative to the server's own directory, not the "
+    "workspace, and runs git as the server",
     "jupyter_resource_usage": "reports memory and CPU of the whole server and every kernel",
     "jupyter_archive": "packs and unpacks archives with its own path handling, following "
     "links and writing where an archive says",
@@ -38,11 +39,16 @@ REFUSED_EXTENSIONS: Mapping[str, str] = {
 
 
 def refuse_shared_root_extensions(enabled: Mapping[str, bool]) -> None:
-    """Stop the server when an extension that would cross workspaces is enabled."""
-    refused = sorted(name for name in REFUSED_EXTENSIONS if enabled.get(name))
+    """Stop the server when an extension that would cross workspaces is enabled (by its
+    package name or one of its modules, e.g. `voila.server_extension`)."""
+    refused = sorted(
+        name for name, on in enabled.items() if on and name.split(".")[0] in REFUSED_EXTENSIONS
+    )
     if not refused:
         return
-    reasons = "\n".join(f"  - {name}: {REFUSED_EXTENSIONS[name]}." for name in refused)
+    reasons = "\n".join(
+        f"  - {name}: {REFUSED_EXTENSIONS[name.split('.')[0]]}." for name in refused
+    )
     commands = "\n".join(
         f"  jupyter server extension disable --sys-prefix {name}" for name in refused
     )

@@ -110,3 +110,9 @@ def test_every_refused_extension_is_named_with_how_to_turn_it_off(name):
         extensions.refuse_shared_root_extensions({name: True, "jupyterlab": True})
     assert f"jupyter server extension disable --sys-prefix {name}" in str(info.value)
     extensions.refuse_shared_root_extensions({name: False, "jupyterlab": True})
+
+
+def test_an_extension_enabled_by_one_of_its_modules_is_refused_too():
+    with pytest.raises(extensions.ClerkConfigError) as info:
+        extensions.refuse_shared_root_extensions({"voila.server_extension": True})
+    assert "jupyter server extension disable --sys-prefix voila.server_extension" in str(info.value)
