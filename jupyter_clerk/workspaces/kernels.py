@@ -210,7 +210,7 @@ class WorkspaceSessionManager(SessionManager):
         if not isinstance(path, str) or not 0 < len(path) <= MAX_SESSION_FIELD:
             raise web.HTTPError(400, "A session's path is a non-empty string.")
         normal = posixpath.normpath(path)
-        if path.startswith(("/", "~")) or normal == ".." or normal.startswith("../"):
+        if path.startswith("/") or normal == ".." or normal.startswith("../"):
             raise web.HTTPError(400, "A session's path stays in the workspace.")
         handler = CallContext.get(CallContext.JUPYTER_HANDLER)
         model = handler.get_json_body() if handler is not None else None
