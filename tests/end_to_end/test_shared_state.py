@@ -1,8 +1,12 @@
 """Server-wide state seen from two workspaces: nothing one tenant does is visible to, or
 trusted by, another; a foreign id answers exactly like a missing one; bad input is a 4xx.
 
-Each test was first run against the unprotected server (stock notary, stock resolvePath and
-/metrics handlers, stock terminal names and messages) and failed there."""
+How each was shown to catch its attack: every test here was first run against the server
+without the protection and failed there (all 30 of the first version did): the stock notary
+(drop `WorkspaceTrust` from WorkspaceContentsManager's bases), Jupyter's own resolvePath and
+/metrics handlers (don't register `server_endpoints.ENDPOINTS` in app.py; the sandboxed
+kernel's resolvePath leaked too), Jupyter's own session and kernel-id answers, numbered and
+choosable terminal names, and no `ClearFileErrors` or request checks (500s)."""
 
 from __future__ import annotations
 
@@ -58,6 +62,20 @@ async def test_trusting_a_notebook_still_works_inside_its_workspace(tab):
 
 
 async def test_resolve_path_does_not_confirm_files_of_another_workspace(tab, root):
+    await resolve_path_attack(tab, root)
+
+
+class TestWithTheSandbox:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        return {**jp_server_config, "ClerkApp": {"sandbox_kernels": True}}
+
+    async def test_resolve_path_does_not_confirm_files_of_another_workspace(self, tab, root):
+        # The kernel is confined, but Jupyter answers resolvePath on the host.
+        await resolve_path_attack(tab, root)
+
+
+async def resolve_path_attack(tab, root):
     grace, ada = tab(GRACE, PARTNERS), tab(ADA, ENGINES)
     await grace.put("api/contents/secret.txt", {"type": "file", "format": "text", "content": "x"})
     code, kernel = await ada.post("api/kernels")
