@@ -5,6 +5,8 @@
   resolved only inside the caller's workspace, relative to the kernel's folder.
 - `/metrics` shows counts for the whole server (kernels, requests) to anyone signed in, or
   to everyone: here it is for server administrators (c.ClerkAuthorizer.server_admins).
+- `/api/status` tells when anyone last used the server: here the caller's own kernels (and
+  connections) say it, except to server administrators, who keep the server-wide answer.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import posixpath
 from typing import Any
 
 import prometheus_client
+from jupyter_server._tz import isoformat, utcfromtimestamp
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async
@@ -78,7 +81,30 @@ class ServerAdminMetricsHandler(APIHandler):
         )
 
 
+class WorkspaceStatusHandler(APIHandler):
+    auth_resource = "api"
+    _track_activity = False
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        started = isoformat(self.settings.get("started", utcfromtimestamp(0)))
+        kernels = await ensure_async(self.kernel_manager.list_kernels())  # the caller's own
+        if self.authorizer.is_authorized(self, self.current_user, "read", "server"):
+            last_activity = isoformat(self.application.last_activity())
+        else:
+            last_activity = max((k["last_activity"] for k in kernels), default=started)
+        model = {
+            "started": started,
+            "last_activity": last_activity,
+            "kernels": len(kernels),
+            "connections": sum(k["connections"] for k in kernels),
+        }
+        self.finish(json.dumps(model, sort_keys=True))
+
+
 ENDPOINTS = [
+    (r"/api/status", WorkspaceStatusHandler),
     (r"/api/resolvePath", WorkspacePathResolverHandler),
     (r"/metrics", ServerAdminMetricsHandler),
 ]

@@ -129,6 +129,19 @@ class TestMetrics:
         assert b"kernel" in body
 
 
+async def test_status_does_not_tell_when_others_use_the_server(tab):
+    ada, grace = tab(ADA, ENGINES), tab(GRACE, PARTNERS)
+    code, before = await ada.get("api/status")
+    assert code == 200
+    kernel = (await grace.post("api/kernels"))[1]["id"]
+    await grace.get("api/contents")
+    code, after = await ada.get("api/status")
+    assert after == before
+    assert after["kernels"] == 0
+    assert (await grace.get("api/status"))[1]["kernels"] == 1
+    await grace.delete(f"api/kernels/{kernel}")
+
+
 def same_answer(a: tuple, b: tuple, a_id: str, b_id: str) -> None:
     assert a[0] == b[0]
     assert str(a[1]).replace(a_id, "ID") == str(b[1]).replace(b_id, "ID")
