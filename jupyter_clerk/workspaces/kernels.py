@@ -58,6 +58,19 @@ def require_kernel_id(kernel_id: Any) -> str:
     return kernel_id
 
 
+def _check_session_path(path: Any) -> None:
+    if not isinstance(path, str) or not 0 < len(path) <= MAX_SESSION_FIELD:
+        raise web.HTTPError(400, "A session's path is a non-empty string.")
+    normal = posixpath.normpath(path)
+    if path.startswith("/") or normal == ".." or normal.startswith("../"):
+        raise web.HTTPError(400, "A session's path stays in the workspace.")
+
+
+def _check_short_text(value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_SESSION_FIELD):
+        raise web.HTTPError(400, "A session's name and type are short strings.")
+
+
 def _session_not_found(query: dict[str, Any]) -> web.HTTPError:
     """Jupyter's own answer for a missing session, given for someone else's too."""
     described = ", ".join(f"{key}={value!r}" for key, value in query.items())
@@ -203,23 +216,17 @@ class WorkspaceSessionManager(SessionManager):
     async def session_exists(self, path: str) -> bool:
         # Jupyter's handler asks this first, and turns every error of create_session into
         # a 500: a new session's request is checked here, where a 400 stays a 400.
-        self._check_request(path)
-        return await super().session_exists(self._scoped(path))
-
-    def _check_request(self, path: Any) -> None:
-        if not isinstance(path, str) or not 0 < len(path) <= MAX_SESSION_FIELD:
-            raise web.HTTPError(400, "A session's path is a non-empty string.")
-        normal = posixpath.normpath(path)
-        if path.startswith("/") or normal == ".." or normal.startswith("../"):
-            raise web.HTTPError(400, "A session's path stays in the workspace.")
+        _check_session_path(path)
         handler = CallContext.get(CallContext.JUPYTER_HANDLER)
         model = handler.get_json_body() if handler is not None else None
-        if not isinstance(model, dict):
-            return
-        name, kind, kernel = model.get("name"), model.get("type"), model.get("kernel") or {}
-        for value in (name, kind):
-            if value is not None and (not isinstance(value, str) or len(value) > MAX_SESSION_FIELD):
-                raise web.HTTPError(400, "A session's name and type are short strings.")
+        if isinstance(model, dict):
+            self._check_new_session(model)
+        return await super().session_exists(self._scoped(path))
+
+    def _check_new_session(self, model: dict[str, Any]) -> None:
+        _check_short_text(model.get("name"))
+        _check_short_text(model.get("type"))
+        kernel = model.get("kernel") or {}
         if not isinstance(kernel, dict):
             raise web.HTTPError(400, "A session's kernel is an object.")
         kernel_id = kernel.get("id")
@@ -229,12 +236,10 @@ class WorkspaceSessionManager(SessionManager):
             if kernel_id not in self.kernel_manager:
                 raise _not_found(kernel_id)
             self.kernel_manager.get_kernel(kernel_id)
-        kernel_name = kernel.get("name")
-        if kernel_name is not None and kernel_name not in self._kernel_names():
+        name = kernel.get("name")
+        known = self.kernel_manager.kernel_spec_manager.find_kernel_specs()
+        if name is not None and (not isinstance(name, str) or name not in known):
             raise web.HTTPError(400, "No such kernel specification.")
-
-    def _kernel_names(self) -> set[str]:
-        return set(self.kernel_manager.kernel_spec_manager.find_kernel_specs())
 
     async def create_session(
         self,
@@ -265,12 +270,10 @@ class WorkspaceSessionManager(SessionManager):
     async def update_session(self, session_id: str, **kwargs: Any) -> None:
         await self.get_session(session_id=session_id)
         if "path" in kwargs:
-            self._check_request(kwargs["path"])
+            _check_session_path(kwargs["path"])
             kwargs["path"] = self._scoped(kwargs["path"])
-        for field in ("name", "type"):
-            value = kwargs.get(field)
-            if value is not None and (not isinstance(value, str) or len(value) > MAX_SESSION_FIELD):
-                raise web.HTTPError(400, "A session's name and type are short strings.")
+        _check_short_text(kwargs.get("name"))
+        _check_short_text(kwargs.get("type"))
         if kwargs.get("kernel_id") is not None:
             self.kernel_manager.get_kernel(kwargs["kernel_id"])
         await super().update_session(session_id, **kwargs)

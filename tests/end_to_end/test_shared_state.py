@@ -213,6 +213,8 @@ LONGER = "n" * 2000  # longer than a session's path or name may be
         ("POST", "api/sessions", {"path": "a", "type": "notebook", "kernel": {"id": "x"}}),
         ("POST", "api/sessions", {"path": "a", "type": "notebook", "kernel": {"name": LONG}}),
         ("POST", "api/sessions", {"path": "a", "type": "notebook", "kernel": None}),
+        ("POST", "api/sessions", {"path": "a", "type": "notebook", "kernel": {"name": ["x"]}}),
+        ("POST", "api/sessions", {"path": "a", "type": ["notebook"], "kernel": {}}),
         ("POST", "api/sessions", {"path": 5, "type": "notebook", "kernel": {}}),
         ("POST", "api/sessions", []),
         ("PUT", f"api/contents/{LONG}.txt", {"type": "file", "format": "text", "content": ""}),
