@@ -96,6 +96,8 @@ def decode_permissions(fea: str | None, per: str | None, fpm: str | None) -> fro
     features = organization_features(fea)
     permissions = _distinct_list(per or "", KEY, "o.per")
     masks = _masks(fpm or "")
+    if bool(permissions) != bool(masks):
+        raise _invalid("claims o.per and o.fpm come together or not at all")
     if len(masks) > len(features):
         raise _invalid("claim o.fpm has more masks than fea has organization features")
     granted = set()
@@ -130,10 +132,12 @@ def organization_v2(payload: Mapping[str, Any]) -> Organization | None:
     if not isinstance(org_id, str) or ORG_ID.fullmatch(org_id) is None:
         raise _invalid("claim o.id is not an organization id")
     role = _matching(KEY, org, "rol")
+    if role is None:
+        raise _invalid("claim o has no rol")
     return Organization(
         id=org_id,
         slug=_matching(SLUG, org, "slg"),
-        role=f"org:{role}" if role is not None else None,
+        role=f"org:{role}",
         permissions=decode_permissions(
             optional_str(payload, "fea"), optional_str(org, "per"), optional_str(org, "fpm")
         ),
@@ -157,9 +161,12 @@ def organization_v1(payload: Mapping[str, Any]) -> Organization | None:
         or len(set(permissions)) != len(permissions)
     ):
         raise _invalid("claim org_permissions must be a list of distinct permission keys")
+    role = _matching(ROLE_V1, payload, "org_role")
+    if role is None:
+        raise _invalid("claim org_id comes without org_role")
     return Organization(
         id=org_id,
         slug=_matching(SLUG, payload, "org_slug"),
-        role=_matching(ROLE_V1, payload, "org_role"),
+        role=role,
         permissions=frozenset(permissions),
     )

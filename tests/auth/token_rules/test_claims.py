@@ -86,14 +86,15 @@ def test_masks_with_bits_past_the_permission_names_are_refused(mask):
         decode_permissions("o:teams", "read", mask)
 
 
-def test_permission_names_without_masks_grant_nothing():
-    assert decode_permissions("o:teams", "read", None) == frozenset()
-    assert decode_permissions("o:teams", "read", "") == frozenset()
+@pytest.mark.parametrize("fpm", [None, ""])
+def test_permission_names_without_masks_are_refused(fpm):
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams", "read", fpm)
 
 
 def test_masks_without_permission_names_are_refused():
     with pytest.raises(TokenError):
-        decode_permissions("o:teams", None, "1")
+        decode_permissions("o:teams", None, "0")
 
 
 def test_feature_without_scope_fails_closed():
