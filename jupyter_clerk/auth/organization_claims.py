@@ -6,8 +6,12 @@ v2 packs permissions (@clerk/shared `jwtPayloadParser`): `fea` lists scoped feat
 past the last mask has no permissions. Clerk's decoder skips what it cannot read (a mask
 that is not digits, bits past `per`, masks past the features) and so grants less than the
 token says; here each of those is refused, so permissions are never reduced or guessed.
-v1 lists them in `org_permissions`. A token carries one shape only: a v2 token with v1
-organization claims (or the reverse) has two readings and is refused.
+v1 lists them in `org_permissions`.
+
+Clerk writes `o.rol` (`org_role` and `org_permissions` in v1) with every organization, and
+`o.per` with `o.fpm`: a token missing one of them is not Clerk's, and is refused rather
+than read with less. A token carries one shape only: a v2 token with v1 organization claims
+(or the reverse) has two readings and is refused.
 """
 
 from __future__ import annotations
@@ -154,7 +158,7 @@ def organization_v1(payload: Mapping[str, Any]) -> Organization | None:
     org_id = payload["org_id"]
     if not isinstance(org_id, str) or ORG_ID.fullmatch(org_id) is None:
         raise _invalid("claim org_id is not an organization id")
-    permissions = payload.get("org_permissions", [])
+    permissions = payload.get("org_permissions")
     if (
         not isinstance(permissions, list)
         or not all(isinstance(p, str) and PERMISSION_V1.fullmatch(p) for p in permissions)

@@ -390,10 +390,13 @@ class TestOrganizationClaimsThatDoNotDecodeCleanly:
             {"org_permissions": ["jupyter:read"]},
             {"org_permissions": ["org:jupyter:read "]},
             {"org_permissions": "org:jupyter:read"},
+            {"org_permissions": None},
         ],
     )
     async def test_malformed_v1_organization_claim_is_refused(self, verifier, forge, clock, v1):
-        claims = forge.claims(clock.now, org_id="org_2aAcme", org_role="org:admin")
+        claims = forge.claims(
+            clock.now, org_id="org_2aAcme", org_role="org:admin", org_permissions=["org:a:b"]
+        )
         claims.update(v1)
         del claims["v"]
         token = forge.token_from_bytes(compact(forge.header()), compact(claims))
