@@ -1,8 +1,8 @@
 """Clerk session-token claims (versions 1 and 2) parsed into one typed result.
 
 Parsing happens only after the signature is verified; every claim the project reads is type-
-and shape-checked here (ids against Clerk's alphabet, ASCII only, so no look-alike digits or
-letters), so nothing downstream (paths, cache keys, logs) ever sees an unchecked value.
+and shape-checked here (ids against `ids`, organizations in `organization_claims`), so nothing
+downstream (paths, cache keys, logs) ever sees an unchecked value.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import TokenError
-from .organization_claims import ORG_ID as ORG_ID
+from .ids import CLIENT_ID as CLIENT_ID
+from .ids import ORG_ID as ORG_ID
+from .ids import SESSION_ID, USER_ID, valid_id
 from .organization_claims import (
     Organization,
     feature_elements,
@@ -22,11 +24,6 @@ from .organization_claims import (
     organization_v2,
 )
 
-# Clerk ids: a type prefix, an underscore, base62 characters. Nothing else is accepted.
-_ID_BODY = r"[A-Za-z0-9]{1,64}"
-USER_ID = re.compile(rf"user_{_ID_BODY}", re.ASCII)
-SESSION_ID = re.compile(rf"sess_{_ID_BODY}", re.ASCII)
-CLIENT_ID = re.compile(rf"client_{_ID_BODY}", re.ASCII)
 # Whole seconds since the epoch, no later than 9999-12-31: Clerk's times, and no others.
 MAX_TIMESTAMP = 253_402_300_799
 _PLAN = re.compile(r"(o|u|ou|uo):[\x21-\x2b\x2d-\x7e]{1,128}", re.ASCII)
@@ -34,10 +31,6 @@ _KNOWN = frozenset(
     {"sub", "sid", "sts", "o", "fea", "pla", "act", "v", "iss", "azp", "exp", "iat", "nbf"}
     | {"org_id", "org_slug", "org_role", "org_permissions"}
 )
-
-
-def valid_id(pattern: re.Pattern[str], value: object) -> bool:
-    return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

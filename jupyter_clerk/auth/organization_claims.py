@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TokenError
+from .ids import ORG_ID, valid_id
 
+# Role, feature and permission keys, and slugs: Clerk writes them in lowercase ASCII.
 _KEY = r"[a-z0-9_-]{1,64}"
-ORG_ID = re.compile(r"org_[A-Za-z0-9]{1,64}", re.ASCII)
 KEY = re.compile(_KEY, re.ASCII)
 SLUG = re.compile(r"[a-z0-9_-]{1,128}", re.ASCII)
 ROLE_V1 = re.compile(rf"org:{_KEY}", re.ASCII)
 PERMISSION_V1 = re.compile(rf"org:{_KEY}:{_KEY}", re.ASCII)
-FEATURE = re.compile(rf"(o|u|ou|uo):({_KEY})", re.ASCII)
+FEATURE = re.compile(rf"(?:o|u|ou|uo):{_KEY}", re.ASCII)
 # Canonical decimal, short enough for int() (40 digits cover 132 permission names).
 MASK = re.compile(r"0|[1-9][0-9]{0,39}", re.ASCII)
 ORG_SCOPES = frozenset({"o", "ou", "uo"})
@@ -67,11 +68,16 @@ def _matching(pattern: re.Pattern[str], container: Mapping[str, Any], name: str)
     return value
 
 
-def _distinct_list(value: str, pattern: re.Pattern[str], name: str) -> list[str]:
-    """A comma-separated list, no spaces, no empty or repeated elements; '' is empty."""
+def _elements(value: str, pattern: re.Pattern[str], name: str) -> list[str]:
+    """A comma-separated list with no spaces or empty elements; '' is the empty list."""
     items = value.split(",") if value else []
     if not all(pattern.fullmatch(item) for item in items):
         raise _invalid(f"claim {name} has a malformed element")
+    return items
+
+
+def _distinct_list(value: str, pattern: re.Pattern[str], name: str) -> list[str]:
+    items = _elements(value, pattern, name)
     if len(set(items)) != len(items):
         raise _invalid(f"claim {name} repeats an element")
     return items
@@ -99,7 +105,7 @@ def decode_permissions(fea: str | None, per: str | None, fpm: str | None) -> fro
     """`org:<feature>:<permission>` keys from `fea`, `o.per` and `o.fpm`, or TokenError."""
     features = organization_features(fea)
     permissions = _distinct_list(per or "", KEY, "o.per")
-    masks = _masks(fpm or "")
+    masks = _elements(fpm or "", MASK, "o.fpm")
     if bool(permissions) != bool(masks):
         raise _invalid("claims o.per and o.fpm come together or not at all")
     if len(masks) > len(features):
@@ -117,13 +123,6 @@ def decode_permissions(fea: str | None, per: str | None, fpm: str | None) -> fro
     return frozenset(granted)
 
 
-def _masks(fpm: str) -> list[str]:
-    masks = fpm.split(",") if fpm else []
-    if not all(MASK.fullmatch(mask) for mask in masks):
-        raise _invalid("claim o.fpm has a mask that is not a canonical decimal")
-    return masks
-
-
 def organization_v2(payload: Mapping[str, Any]) -> Organization | None:
     if any(name in payload for name in V1_CLAIMS):
         raise _invalid("a v2 token carries v1 organization claims")
@@ -133,7 +132,7 @@ def organization_v2(payload: Mapping[str, Any]) -> Organization | None:
     if not isinstance(org, Mapping):
         raise _invalid("claim o must be an object")
     org_id = org.get("id")
-    if not isinstance(org_id, str) or ORG_ID.fullmatch(org_id) is None:
+    if not valid_id(ORG_ID, org_id):
         raise _invalid("claim o.id is not an organization id")
     role = _matching(KEY, org, "rol")
     if role is None:
@@ -156,7 +155,7 @@ def organization_v1(payload: Mapping[str, Any]) -> Organization | None:
             raise _invalid("organization claims without org_id")
         return None
     org_id = payload["org_id"]
-    if not isinstance(org_id, str) or ORG_ID.fullmatch(org_id) is None:
+    if not valid_id(ORG_ID, org_id):
         raise _invalid("claim org_id is not an organization id")
     permissions = payload.get("org_permissions")
     if (
