@@ -26,6 +26,7 @@ from .organization_claims import (
 
 # Whole seconds since the epoch, no later than 9999-12-31: Clerk's times, and no others.
 MAX_TIMESTAMP = 253_402_300_799
+# Plans are not read here; their elements are still a scope and printable ASCII, no commas.
 _PLAN = re.compile(r"(o|u|ou|uo):[\x21-\x2b\x2d-\x7e]{1,128}", re.ASCII)
 _KNOWN = frozenset(
     {"sub", "sid", "sts", "o", "fea", "pla", "act", "v", "iss", "azp", "exp", "iat", "nbf"}

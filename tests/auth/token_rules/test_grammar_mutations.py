@@ -33,7 +33,7 @@ from tests.forge import ISSUER, PARTY, Forge
 
 settings.register_profile(
     "token-grammar",
-    max_examples=int(os.environ.get("TOKEN_GRAMMAR_EXAMPLES", "250")),
+    max_examples=int(os.environ.get("TOKEN_GRAMMAR_EXAMPLES", "600")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
