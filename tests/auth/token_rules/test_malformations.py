@@ -1,8 +1,9 @@
 """Regression tests, one class of malformation each, in the style of PyJWT's test_advisory.py.
 
 Every token here is validly signed by the key the verifier trusts, so only the grammar can
-refuse it. Each class was checked by removing its check from the verifier (or, for the
-text layer, calling Python's lenient decoders instead) and watching the test fail.
+refuse it. Run against the verifier before this grammar (commit 0e741eb: Python's lenient
+base64 and JSON decoders, no header registry, masks that grant nothing), 119 of these cases
+were accepted or crashed it; the others guard checks it already had.
 """
 
 from __future__ import annotations
