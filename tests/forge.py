@@ -68,3 +68,7 @@ class Forge:
             segment(self.header() if header is None else header),
             segment(self.claims() if claims is None else claims),
         )
+
+    def token_from_bytes(self, header: bytes, payload: bytes) -> str:
+        """Signs exact bytes: for encodings no JSON library writes (BOM, UTF-16, bad UTF-8)."""
+        return self.sign_segments(b64url(header), b64url(payload))

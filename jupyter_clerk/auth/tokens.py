@@ -1,17 +1,14 @@
 """Verification of Clerk session tokens, stricter than Clerk's SDKs where they are lenient.
 
-Order matters: size and header shape first (cheap, nothing trusted yet), then the signature
+Order matters: size and header grammar first (cheap, nothing trusted yet), then the signature
 with the algorithm pinned (PyJWT's RS256 over our own strict parse of the segments), and only
-then the claims. Verified results are cached by a digest
+then the payload's strict JSON and its claims. Verified results are cached by a digest
 of the whole token, so a claim that is missing can never make two tokens share an entry.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -22,52 +19,17 @@ from jwt.algorithms import RSAAlgorithm
 from ..cache import ExpiringLRU
 from ..errors import TokenError
 from .claims import SessionClaims, parse_session_claims
+from .encoding import b64url_decode, strict_json
+from .jose_header import check_header
 from .keys import KeySource
 
 MAX_TOKEN_BYTES = 8 * 1024
-ALGORITHM = "RS256"
-# Header `cat` values that mark a session token; absent `cat` predates Clerk's categories.
-SESSION_CATEGORIES = frozenset({"cl_B7d4PD111AAA", "cl_I7d4PD111III"})
-# Headers that would let a token choose its own key or extend the rules we check.
-FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def token_digest(token: str) -> bytes:
     """The cache identity of a credential: all of it, never one of its claims."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise TokenError("token-invalid", "duplicate key in token JSON")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> None:
-    raise TokenError("token-invalid", f"{name} is not JSON")
-
-
-def strict_json(segment: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(
-            segment, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TokenError("token-invalid", "token segment is not JSON") from None
-    if not isinstance(value, dict):
-        raise TokenError("token-invalid", "token segment is not a JSON object")
-    return value
-
-
-def _b64url(segment: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        raise TokenError("token-invalid", "token segment is not base64url") from None
 
 
 def split_token(token: object) -> tuple[dict[str, Any], list[str]]:
@@ -79,20 +41,7 @@ def split_token(token: object) -> tuple[dict[str, Any], list[str]]:
     segments = token.split(".")
     if len(segments) != 3 or not all(_SEGMENT.fullmatch(s) for s in segments):
         raise TokenError("token-invalid", "not a compact JWS")
-    return strict_json(_b64url(segments[0])), segments
-
-
-def check_header(header: dict[str, Any]) -> None:
-    alg = header.get("alg")
-    if alg != ALGORITHM:
-        raise TokenError("token-invalid-algorithm", f"algorithm must be {ALGORITHM}")
-    forbidden = FORBIDDEN_HEADERS.intersection(header)
-    if forbidden:
-        raise TokenError("token-invalid", f"header {sorted(forbidden)[0]} is not accepted")
-    if header.get("typ", "JWT") != "JWT":
-        raise TokenError("token-invalid", "header typ must be JWT")
-    if "cat" in header and header["cat"] not in SESSION_CATEGORIES:
-        raise TokenError("token-invalid", "the token's category is not a session token")
+    return strict_json(b64url_decode(segments[0])), segments
 
 
 class SessionTokenVerifier:
@@ -131,9 +80,9 @@ class SessionTokenVerifier:
         check_header(header)
         key = await self._keys.get_key(header.get("kid"))
         signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
-        if not self._rs256.verify(signing_input, key, _b64url(signature_b64)):
+        if not self._rs256.verify(signing_input, key, b64url_decode(signature_b64)):
             raise TokenError("token-invalid-signature", "signature does not verify")
-        claims = parse_session_claims(strict_json(_b64url(payload_b64)))
+        claims = parse_session_claims(strict_json(b64url_decode(payload_b64)))
         self._check(claims)
         self.cache.put(token_digest(token), claims, claims.expires_at + self._leeway)
         return claims

@@ -10,8 +10,10 @@ from tests.forge import ISSUER, PARTY, Forge
 
 
 class FakeClock:
+    """Whole seconds, as Clerk writes `exp`, `iat` and `nbf`: tokens built from it stay valid."""
+
     def __init__(self) -> None:
-        self.now = float(int(time.time()))
+        self.now = int(time.time())
 
     def __call__(self) -> float:
         return self.now

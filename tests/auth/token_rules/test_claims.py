@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_clerk.auth.claims import decode_permissions
+from jupyter_clerk.auth.organization_claims import decode_permissions
 from jupyter_clerk.errors import TokenError
 
 
@@ -28,19 +28,73 @@ def test_features_scoped_to_both_count_for_the_organization(scope):
     assert decode_permissions(f"{scope}:teams", "read", "1") == {"org:teams:read"}
 
 
-@pytest.mark.parametrize("mask", ["-1", "1.0", "0x3", "", "٣", "1e3", "+3", "3_0"])
-def test_non_digit_masks_grant_nothing(mask):
-    assert decode_permissions("o:teams", "manage,read", mask) == frozenset()
+@pytest.mark.parametrize(
+    ("fea", "per", "fpm", "expected"),
+    [
+        # @clerk/shared's jwtPayloadParser.spec.ts cases: bit i (least significant first)
+        # grants per[i]; a feature past the last mask has no permissions.
+        (
+            "o:repositories,o:projects",
+            "read,create,update,delete,revoke",
+            "7,21",
+            {
+                "org:repositories:read",
+                "org:repositories:create",
+                "org:repositories:update",
+                "org:projects:read",
+                "org:projects:update",
+                "org:projects:revoke",
+            },
+        ),
+        (
+            "o:repositories,o:projects,o:webhooks,o:impersonation",
+            "read,manage",
+            "1,2,3",
+            {
+                "org:repositories:read",
+                "org:projects:manage",
+                "org:webhooks:read",
+                "org:webhooks:manage",
+            },
+        ),
+        (
+            "uo:impersonation,o:memberships,uo:feature3",
+            "read,manage",
+            "1,3,1",
+            {
+                "org:impersonation:read",
+                "org:memberships:read",
+                "org:memberships:manage",
+                "org:feature3:read",
+            },
+        ),
+    ],
+)
+def test_permissions_decode_bit_for_bit_as_clerk_decodes_them(fea, per, fpm, expected):
+    assert decode_permissions(fea, per, fpm) == expected
 
 
-def test_huge_mask_grants_only_the_listed_permissions():
-    assert decode_permissions("o:teams", "read", "9" * 5000) == frozenset()
-    assert decode_permissions("o:teams", "read", "1" + "0" * 30) == frozenset()
+@pytest.mark.parametrize("mask", ["-1", "1.0", "0x3", "", "٣", "1e3", "+3", "3_0", " 3", "03"])
+def test_masks_that_are_not_canonical_decimals_are_refused(mask):
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams,o:billing", "manage,read", f"1,{mask}")
 
 
-def test_missing_per_or_fpm_grants_nothing():
-    assert decode_permissions("o:teams", None, "1") == frozenset()
-    assert decode_permissions("o:teams", "read", None) == frozenset()
+@pytest.mark.parametrize("mask", ["9" * 5000, "1" + "0" * 30, "2"])
+def test_masks_with_bits_past_the_permission_names_are_refused(mask):
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams", "read", mask)
+
+
+@pytest.mark.parametrize("fpm", [None, ""])
+def test_permission_names_without_masks_are_refused(fpm):
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams", "read", fpm)
+
+
+def test_masks_without_permission_names_are_refused():
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams", None, "0")
 
 
 def test_feature_without_scope_fails_closed():
@@ -48,8 +102,9 @@ def test_feature_without_scope_fails_closed():
         decode_permissions("teams", "read", "1")
 
 
-def test_more_masks_than_features_are_ignored():
-    assert decode_permissions("o:teams", "read", "1,1,1") == {"org:teams:read"}
+def test_more_masks_than_features_are_refused():
+    with pytest.raises(TokenError):
+        decode_permissions("o:teams", "read", "1,1,1")
 
 
 async def test_version_2_organization_claims_parse(verifier, forge, clock):
