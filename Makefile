@@ -15,7 +15,7 @@ LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
 SYSTEM_PACKAGES := chromium bubblewrap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format bench env system-deps
+.PHONY: demo demo-preflight test lint format bench env system-deps
 
 env: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)
 
@@ -48,7 +48,13 @@ system-deps:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-demo: env
+# Before anything slow: both ports free (JUPYTER_PORT, CLERK_PORT) and Node.js with npm.
+# Run as a file with the system Python: the venv may not exist yet.
+demo-preflight:
+	@$(PYTHON) jupyter_clerk/devinstance/preflight.py
+
+demo: demo-preflight
+	@$(MAKE) --no-print-directory env
 	$(PY) -m jupyter_clerk.devinstance.demo
 
 test: env system-deps

@@ -17,6 +17,7 @@ from .sandbox.setup import enable_sandbox
 from .settings_env import env_flag, env_str
 from .workspaces.authorizer import ClerkAuthorizer
 from .workspaces.contents import WorkspaceContentsManager
+from .workspaces.events import route_workspace_events
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.terminals import WorkspaceTerminalManager
@@ -98,6 +99,8 @@ class ClerkApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         # JupyterLab is optional (the `lab` extra): its handlers are only there to fix when
         # it is installed, and importing them without it would stop `jupyter server`.
+        if self.configure_server:
+            route_workspace_events(self.serverapp.web_app)
         if self.configure_server and importlib.util.find_spec("jupyterlab") is not None:
             from .pages.lab import route_lab_handlers
 

@@ -105,6 +105,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.require_instance()
         self.verifier = SessionTokenVerifier(
             self._key_source(),
             issuer=self._issuer(),
