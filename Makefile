@@ -27,10 +27,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyter_clerk
 	@touch $(STAMP)
 
-# `npm install` rather than `npm ci`: this registry leaves other platforms' optional packages
-# out of the lock file, which `npm ci` refuses; with the lock in sync it installs it exactly.
+# `npm ci`: installs the lock exactly and never writes it, so a build leaves the checkout clean.
+# (`npm install` rewrote the lock on machines whose npm records `resolved` registry URLs; the
+# lock is kept without them, see labextension/.npmrc, and lists every platform's optional
+# packages, which `npm ci` needs.)
 $(NODE_MODULES): labextension/package-lock.json
-	cd labextension && npm install --no-audit --no-fund
+	cd labextension && npm ci --no-audit --no-fund
 
 $(LABEXT_BUILT): $(STAMP) $(NODE_MODULES) $(LABEXT_SOURCES)
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
