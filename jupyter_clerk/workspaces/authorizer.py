@@ -37,17 +37,20 @@ _REFUSED = {
 
 
 class RoleRefusal(web.HTTPError):
-    """A 403 that says who refused what, instead of Jupyter's stock resource message."""
+    """A 403 that says who refused what, instead of Jupyter's stock resource message.
+
+    The text is the log message itself, which JSON error bodies carry as they are; it holds
+    no `%`, since Tornado also uses it as a format string when it logs the refusal.
+    """
 
     def __init__(self, workspace: Workspace, action: str) -> None:
-        role = (workspace.role or "member").removeprefix("org:")
-        where = workspace.slug or workspace.id
+        role = (workspace.role or "member").removeprefix("org:").replace("%", "")
+        where = (workspace.slug or workspace.id).replace("%", "")
+        article = "an" if role[:1] in "aeiou" else "a"
         super().__init__(
             403,
-            "%s",
-            f"You are {'an' if role[:1] in 'aeiou' else 'a'} {role} in the organization "
-            f"{where}: your role cannot {_REFUSED[action]} here. Ask an admin of {where} "
-            "for another role.",
+            f"You are {article} {role} in the organization {where}: your role cannot "
+            f"{_REFUSED[action]} here. Ask an admin of {where} for another role.",
         )
 
 

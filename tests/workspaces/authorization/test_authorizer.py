@@ -105,13 +105,13 @@ def test_a_refusal_names_the_role_and_the_organization_in_plain_words(authorizer
     viewer = user(Workspace("organization", ORG, slug="analytical-engines", role="org:viewer"))
     with pytest.raises(RoleRefusal) as refused:
         authorizer.is_authorized(HANDLER, viewer, "write", "contents")
-    message = refused.value.log_message % refused.value.args
+    message = refused.value.log_message
     assert refused.value.status_code == 403
     assert "You are a viewer in the organization analytical-engines" in message
     assert "change" in message
     with pytest.raises(RoleRefusal) as refused:
         authorizer.is_authorized(HANDLER, viewer, "execute", "kernels")
-    assert "run code" in refused.value.log_message % refused.value.args
+    assert "run code" in refused.value.log_message
 
 
 def test_permission_questions_from_api_me_get_an_answer_not_a_refusal(authorizer):
