@@ -15,8 +15,10 @@ import { IServerSettings, ServerConnection, ServiceManagerPlugin } from '@jupyte
 
 import { loadClerkJs } from './clerkjs';
 import { pageClerkConfig, sessionIdFromCookie } from './config';
+import { admitToWorkspace } from './gate';
 import { showNotAMember, showSignedOutDialog } from './notices';
 import { fetchProfile, fetchWorkspaces, workspaceChoices, workspaceLabel } from './people';
+import { rolePlugin } from './role';
 import { TabSession } from './session';
 import { ClerkJsSource, LocalInstanceSource } from './sources';
 import { ITabSession } from './token';
@@ -71,13 +73,15 @@ const serverSettingsPlugin: ServiceManagerPlugin<ServerConnection.ISettings> = {
   autoStart: true,
   provides: IServerSettings,
   requires: [ITabSession],
-  activate: (_: null, session: TabSession): ServerConnection.ISettings =>
-    ServerConnection.makeSettings({
+  activate: async (_: null, session: TabSession): Promise<ServerConnection.ISettings> => {
+    await admitToWorkspace(session); // a non-member's tab goes no further than its notice
+    return ServerConnection.makeSettings({
       token: '',
       appendToken: false,
       fetch: session.fetch,
       WebSocket: session.WebSocket
-    })
+    });
+  }
 };
 
 const topBarPlugin: JupyterFrontEndPlugin<void> = {
@@ -113,4 +117,4 @@ const topBarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sessionPlugin, serverSettingsPlugin, topBarPlugin];
+export default [sessionPlugin, serverSettingsPlugin, topBarPlugin, rolePlugin];
