@@ -93,7 +93,7 @@ export const rolePlugin: JupyterFrontEndPlugin<void> = {
     }
     followRole(app, access);
     if (access.role) {
-      app.shell.add(roleBadge(access), 'top', { rank: 950 });
+      app.shell.add(roleBadge(access), 'top', { rank: 901 });
     }
   }
 };
