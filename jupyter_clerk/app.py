@@ -12,6 +12,7 @@ from .errors import ClerkConfigError
 from .identity.provider import ClerkIdentityProvider
 from .pages.browser_config import browser_config, page_config_hook
 from .pages.profile import UserProfileHandler
+from .pages.socket_ticket import SocketTicketHandler
 from .revocation.webhooks import ClerkWebhookHandler, WebhookVerifier
 from .sandbox.setup import enable_sandbox
 from .settings_env import env_flag, env_str
@@ -106,6 +107,7 @@ class ClerkApp(ExtensionApp):
 
             route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
+        self.handlers.append((r"/clerk/api/socket-ticket", SocketTicketHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))
         if self.webhook_signing_secret:
             try:

@@ -10,7 +10,7 @@
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { PageConfig } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IServerSettings, ServerConnection, ServiceManagerPlugin } from '@jupyterlab/services';
 
 import { loadClerkJs } from './clerkjs';
@@ -27,6 +27,7 @@ import { addCommands, prefixDocumentTitle, userButton, workspaceSwitcher } from 
 import { tabWorkspace } from './workspace';
 
 const SIGN_IN_ATTEMPT_KEY = 'jupyter-clerk:sign-in-attempt';
+const SOCKET_TICKET_URL = () => URLExt.join(PageConfig.getBaseUrl(), 'clerk/api/socket-ticket');
 
 const sessionPlugin: ServiceManagerPlugin<TabSession> = {
   id: '@jupyter-clerk/labextension:session',
@@ -48,6 +49,7 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
         tokens: new TokenCache(source),
         requested,
         storage: window.sessionStorage,
+        ticketUrl: SOCKET_TICKET_URL(),
         signOut: async () => undefined // /logout signs out of the local instance
       });
     }
@@ -56,6 +58,7 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
       tokens: new TokenCache(new ClerkJsSource(clerk)),
       requested,
       storage: window.sessionStorage,
+      ticketUrl: SOCKET_TICKET_URL(),
       signOut: () => clerk.signOut()
     });
     clerk.addListener?.(({ session: current }) => {

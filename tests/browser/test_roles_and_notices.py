@@ -106,11 +106,15 @@ def test_a_non_member_sees_who_is_signed_in_and_nothing_starts_behind_the_notice
     expect(page.get_by_role("button", name=ADA)).to_be_visible()
 
 
-def test_an_organization_tab_hears_its_events(stack: Stack, context: BrowserContext):
+def test_an_organization_tab_hears_its_events_over_a_ticketed_websocket(
+    stack: Stack, context: BrowserContext
+):
     page = context.new_page()
     frames: list[str] = []
+    socket_urls: list[str] = []
 
     def on_websocket(socket: WebSocket) -> None:
+        socket_urls.append(socket.url)
         if "/api/events/subscribe" in socket.url:
             socket.on("framereceived", lambda payload: frames.append(str(payload)))
 
@@ -126,3 +130,6 @@ def test_an_organization_tab_hears_its_events(stack: Stack, context: BrowserCont
         for event in events
     ), events
     assert any(event["schema_id"].endswith("/kernel_actions/v1") for event in events), events
+    # Every WebSocket URL carries a single-use ticket, never the session token.
+    assert socket_urls and all("ticket=wst_" in url for url in socket_urls), socket_urls
+    assert not [url for url in socket_urls if "token=" in url], socket_urls
