@@ -45,9 +45,30 @@ export function limitsText(access: IWorkspaceAccess): string {
 
 export interface IDocumentLike {
   context?: {
+    ready?: Promise<void>;
     model?: { readOnly?: boolean };
     sessionContext?: { kernelPreference: ISessionContext.IKernelPreference };
   };
+  content?: {
+    /** A notebook's cells. */
+    widgets?: ReadonlyArray<{ readOnly: boolean }>;
+    model?: { cells?: { changed: { connect: (slot: () => void) => unknown } } } | null;
+    /** A text editor's editor. */
+    editor?: { setOption: (name: string, value: unknown) => void };
+  };
+}
+
+/** Every cell (now and later) or the text editor of a document takes no typing. */
+export function freezeContent(content: IDocumentLike['content']): void {
+  if (!content) {
+    return;
+  }
+  if (content.widgets) {
+    const freezeCells = () => content.widgets?.forEach(cell => (cell.readOnly = true));
+    freezeCells();
+    content.model?.cells?.changed.connect(freezeCells);
+  }
+  content.editor?.setOption('readOnly', true);
 }
 
 /** A document the role cannot run or change: no kernel is started, the model is read-only. */
@@ -63,5 +84,6 @@ export function restrictDocument(widget: IDocumentLike, access: IWorkspaceAccess
   }
   if (!access.canWrite && context?.model) {
     context.model.readOnly = true;
+    void context.ready?.then(() => freezeContent(widget.content));
   }
 }

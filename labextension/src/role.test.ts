@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { accessFromMe, limitsText, restrictDocument } from './access';
+import { accessFromMe, freezeContent, limitsText, restrictDocument } from './access';
 
 const viewerReply = {
   identity: { workspace: { kind: 'organization', role: 'org:viewer' } },
@@ -53,5 +53,21 @@ describe('role of the tab', () => {
     restrictDocument(widget, { role: 'member', canWrite: true, canRun: true });
     expect(widget.context.model.readOnly).toBe(false);
     expect(widget.context.sessionContext.kernelPreference).toEqual({});
+  });
+
+  it('freezes every cell of a notebook, including cells that arrive later', () => {
+    const slots: Array<() => void> = [];
+    const cells = [{ readOnly: false }];
+    freezeContent({
+      widgets: cells,
+      model: { cells: { changed: { connect: (slot: () => void) => slots.push(slot) } } }
+    });
+    expect(cells[0].readOnly).toBe(true);
+    cells.push({ readOnly: false });
+    slots.forEach(slot => slot());
+    expect(cells[1].readOnly).toBe(true);
+    const options: Record<string, unknown> = {};
+    freezeContent({ editor: { setOption: (name, value) => (options[name] = value) } });
+    expect(options.readOnly).toBe(true);
   });
 });

@@ -8,7 +8,6 @@
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
-import { Widget } from '@lumino/widgets';
 
 import {
   ASKED,
@@ -38,15 +37,33 @@ export async function fetchAccess(
   }
 }
 
-/** The top bar's "· viewer" beside the organization, with what it means. */
-export function roleBadge(access: IWorkspaceAccess): Widget {
-  const badge = new Widget();
+/** The top bar's "· viewer", with what it means. */
+export function roleBadge(access: IWorkspaceAccess): HTMLElement {
+  const badge = document.createElement('span');
   badge.id = 'jp-clerk-role';
-  badge.addClass('jp-ClerkTopBar-item');
-  badge.addClass('jp-ClerkRole');
-  badge.node.textContent = `· ${access.role}`;
-  badge.node.title = `Your role in this organization: ${access.role}. ${limitsText(access)}`;
+  badge.className = 'jp-ClerkRole';
+  badge.textContent = `· ${access.role}`;
+  badge.title = `Your role in this organization: ${access.role}. ${limitsText(access)}`;
   return badge;
+}
+
+/** Resolves with the element once it is in the page (the top bar is built asynchronously). */
+function whenInPage(id: string): Promise<HTMLElement> {
+  return new Promise(resolve => {
+    const found = document.getElementById(id);
+    if (found) {
+      resolve(found);
+      return;
+    }
+    const observer = new MutationObserver(() => {
+      const element = document.getElementById(id);
+      if (element) {
+        observer.disconnect();
+        resolve(element);
+      }
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+  });
 }
 
 /**
@@ -93,7 +110,9 @@ export const rolePlugin: JupyterFrontEndPlugin<void> = {
     }
     followRole(app, access);
     if (access.role) {
-      app.shell.add(roleBadge(access), 'top', { rank: 901 });
+      // Beside the organization's name in its top-bar item: "Analytical Engines · viewer".
+      const badge = roleBadge(access);
+      void whenInPage('jp-clerk-workspace').then(item => item.appendChild(badge));
     }
   }
 };

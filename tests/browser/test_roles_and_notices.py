@@ -65,6 +65,10 @@ def test_a_viewer_sees_her_role_and_a_read_only_workbench(
     expect(panel.locator(".jp-Cell").first).to_be_visible()
     expect(panel.get_by_text("read-only", exact=False).first).to_be_visible()
     expect(page.locator(".jp-StatusBar-Widget", has_text="No Kernel")).to_be_visible()
+    editor = panel.locator(".jp-Cell .cm-content").first
+    editor.click()
+    page.keyboard.type("typed-by-vera")
+    expect(editor).to_have_text("print('shared')")
     screenshot(page, "viewer")
     # The restored layout opens the notebook again: no kernel errors replayed.
     page.reload()
