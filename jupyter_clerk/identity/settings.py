@@ -138,50 +138,50 @@ class ClerkSettings(LoggingConfigurable):
 
     @default("publishable_key")
     def _publishable_key_default(self) -> str:
-        return env_str("CLERK_PUBLISHABLE_KEY")
+        return env_str(ENVIRONMENT["publishable_key"])
 
     @default("secret_key")
     def _secret_key_default(self) -> str:
-        return env_str("CLERK_SECRET_KEY")
+        return env_str(ENVIRONMENT["secret_key"])
 
     @default("jwt_key")
     def _jwt_key_default(self) -> str:
-        return env_str("CLERK_JWT_KEY")
+        return env_str(ENVIRONMENT["jwt_key"])
 
     @default("jwks_url")
     def _jwks_url_default(self) -> str:
-        return env_str("CLERK_JWKS_URL")
+        return env_str(ENVIRONMENT["jwks_url"])
 
     @default("api_url")
     def _api_url_default(self) -> str:
-        return env_str("CLERK_API_URL", "https://api.clerk.com")
+        return env_str(ENVIRONMENT["api_url"], "https://api.clerk.com")
 
     @default("authorized_parties")
     def _authorized_parties_default(self) -> list[str]:
-        return env_list("CLERK_AUTHORIZED_PARTIES")
+        return env_list(ENVIRONMENT["authorized_parties"])
 
     @default("sign_in_url")
     def _sign_in_url_default(self) -> str:
-        return env_str("CLERK_SIGN_IN_URL")
+        return env_str(ENVIRONMENT["sign_in_url"])
 
     @default("sign_out_url")
     def _sign_out_url_default(self) -> str:
-        return env_str("CLERK_SIGN_OUT_URL")
+        return env_str(ENVIRONMENT["sign_out_url"])
 
     @default("frontend_api_url")
     def _frontend_api_url_default(self) -> str:
-        if env_str("CLERK_FRONTEND_API_URL"):
-            return env_str("CLERK_FRONTEND_API_URL")
+        if env_str(ENVIRONMENT["frontend_api_url"]):
+            return env_str(ENVIRONMENT["frontend_api_url"])
         frontend_api = self._frontend_api()
         return f"https://{frontend_api}" if frontend_api else ""
 
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
-        return env_flag("CLERK_PERSONAL_WORKSPACES", True)
+        return env_flag(ENVIRONMENT["personal_workspaces"], True)
 
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:
-        return env_flag("CLERK_ALLOW_LOCAL_INSTANCE", False)
+        return env_flag(ENVIRONMENT["allow_local_instance"], False)
 
     @validate(*_TRIMMED)
     def _validate_trimmed(self, proposal: dict[str, Any]) -> str:
