@@ -107,6 +107,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.require_instance()
+        self.log_what_is_off()
         self.verifier = SessionTokenVerifier(
             self._key_source(),
             issuer=self._issuer(),

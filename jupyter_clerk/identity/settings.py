@@ -226,6 +226,16 @@ class ClerkSettings(LoggingConfigurable):
             "jupyter-clerk does not know your Clerk instance. Set:\n" + "\n".join(needed)
         )
 
+    def log_what_is_off(self) -> None:
+        """Said once at start-up, so an operator need not find out by failing."""
+        if not self.secret_key:
+            self.log.warning(
+                "jupyter-clerk: no %s, so these are off: organizations other than the token's "
+                "(membership checks), client tokens of scripts, and the revalidation of open "
+                "WebSockets. `jupyter clerk check` lists what is on and off.",
+                setting("secret_key"),
+            )
+
     def _issuer(self) -> str:
         frontend_api = self._frontend_api()
         issuer = self.issuer or (f"https://{frontend_api}" if frontend_api else "")

@@ -192,3 +192,13 @@ def test_every_start_up_error_names_the_trait_and_how_else_to_set_it(settings):
     message = config_error(**settings)
     assert "c.ClerkIdentityProvider." in message
     assert "(env CLERK_" in message or "(no environment variable" in message
+
+
+def test_start_up_says_what_is_off_without_a_secret_key(caplog):
+    caplog.set_level(logging.WARNING)
+    provider(publishable_key=PK)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "CLERK_SECRET_KEY" in said and "client tokens" in said and "revalidation" in said
+    caplog.clear()
+    provider(publishable_key=PK, secret_key="sk_live_abcdefgh")
+    assert "these are off" not in " ".join(r.getMessage() for r in caplog.records)
