@@ -15,7 +15,7 @@ LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
 SYSTEM_PACKAGES := chromium bubblewrap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format bench env system-deps
+.PHONY: demo demo-preflight test lint format bench env system-deps
 
 env: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)
 
@@ -30,10 +30,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/collaboration-extension @jupyter/docprovider-extension
 	@touch $(STAMP)
 
-# `npm install` rather than `npm ci`: this registry leaves other platforms' optional packages
-# out of the lock file, which `npm ci` refuses; with the lock in sync it installs it exactly.
+# `npm ci`: installs the lock exactly and never writes it, so a build leaves the checkout clean.
+# (`npm install` rewrote the lock on machines whose npm records `resolved` registry URLs; the
+# lock is kept without them, see labextension/.npmrc, and lists every platform's optional
+# packages, which `npm ci` needs.)
 $(NODE_MODULES): labextension/package-lock.json
-	cd labextension && npm install --no-audit --no-fund
+	cd labextension && npm ci --no-audit --no-fund
 
 $(LABEXT_BUILT): $(STAMP) $(NODE_MODULES) $(LABEXT_SOURCES)
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
@@ -51,7 +53,13 @@ system-deps:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-demo: env
+# Before anything slow: both ports free (JUPYTER_PORT, CLERK_PORT) and Node.js with npm.
+# Run as a file with the system Python: the venv may not exist yet.
+demo-preflight:
+	@$(PYTHON) jupyter_clerk/devinstance/preflight.py
+
+demo: demo-preflight
+	@$(MAKE) --no-print-directory env
 	$(PY) -m jupyter_clerk.devinstance.demo
 
 test: env system-deps

@@ -12,11 +12,13 @@ from .errors import ClerkConfigError
 from .identity.provider import ClerkIdentityProvider
 from .pages.browser_config import browser_config, page_config_hook
 from .pages.profile import UserProfileHandler
+from .pages.socket_ticket import SocketTicketHandler
 from .revocation.webhooks import ClerkWebhookHandler, WebhookVerifier
 from .sandbox.setup import enable_sandbox
 from .settings_env import env_flag, env_str
 from .workspaces.authorizer import ClerkAuthorizer
 from .workspaces.contents import WorkspaceContentsManager
+from .workspaces.events import route_workspace_events
 from .workspaces.extensions import refuse_shared_root_extensions
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
@@ -103,6 +105,8 @@ class ClerkApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         # JupyterLab is optional (the `lab` extra): its handlers are only there to fix when
         # it is installed, and importing them without it would stop `jupyter server`.
+        if self.configure_server:
+            route_workspace_events(self.serverapp.web_app)
         if self.configure_server and importlib.util.find_spec("jupyterlab") is not None:
             from .pages.lab import route_lab_handlers
 
@@ -111,6 +115,7 @@ class ClerkApp(ExtensionApp):
             # Ahead of Jupyter's own handlers for the same paths, which answer server-wide.
             self.handlers.extend(ENDPOINTS)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
+        self.handlers.append((r"/clerk/api/socket-ticket", SocketTicketHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))
         if self.webhook_signing_secret:
             try:

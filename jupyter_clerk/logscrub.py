@@ -15,7 +15,8 @@ _PATTERNS = (
     # Credentials in query strings and cookies, encoded or not.
     (
         re.compile(
-            r"(?i)\b(token|__clerk_db_jwt|__session|__client|__client_uat)(=|%3D)[^&\s;\"']+"
+            r"(?i)\b(token|ticket|__clerk_db_jwt|__session|__client|__client_uat)"
+            r"(=|%3D)[^&\s;\"']+"
         ),
         r"\1\2[redacted]",
     ),

@@ -12,7 +12,8 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def env_str(name: str, fallback: str = "") -> str:
-    return os.environ.get(name, fallback)
+    """Trimmed: a key pasted with a trailing space or newline still works."""
+    return os.environ.get(name, "").strip() or fallback
 
 
 def env_flag(name: str, default: bool) -> bool:

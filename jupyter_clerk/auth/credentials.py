@@ -1,10 +1,11 @@
 """Which credential a request presents, and whether it may count as "token authenticated".
 
-Order: the `Authorization: Bearer` header, then the `token` query parameter (WebSocket
-upgrades only: browsers cannot set headers there), then Clerk's `__session` cookie. The
-first one present is the only one used, so a request is never merged across two users.
-Only the first two are explicit: a cookie is ambient, so it must keep Jupyter's XSRF and
-Origin checks (cross-site WebSocket hijacking).
+Order: the `Authorization: Bearer` header, then the `ticket` and `token` query parameters
+(WebSocket upgrades only: browsers cannot set headers there; a ticket is a single-use stand-in
+for a token, see `socket_tickets.py`), then Clerk's `__session` cookie. The first one present
+is the only one used, so a request is never merged across two users. All but the cookie are
+explicit: a cookie is ambient, so it must keep Jupyter's XSRF and Origin checks (cross-site
+WebSocket hijacking).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ SESSION_COOKIE = "__session"
 
 class Source(enum.Enum):
     HEADER = "header"
+    TICKET = "ticket"
     QUERY = "query"
     COOKIE = "cookie"
 
@@ -60,11 +62,12 @@ def extract_credential(request: HTTPServerRequest) -> Credential | None:
     if token is not None:
         return Credential(token, Source.HEADER)
     if is_websocket_upgrade(request):
-        values = request.query_arguments.get("token", [])
-        if values:
-            # Two tokens in one URL is ambiguous: present neither, so the request is refused.
-            token = values[0].decode("utf-8", "replace") if len(values) == 1 else ""
-            return Credential(token, Source.QUERY)
+        for name, source in (("ticket", Source.TICKET), ("token", Source.QUERY)):
+            values = request.query_arguments.get(name, [])
+            if values:
+                # Two in one URL is ambiguous: present neither, so the request is refused.
+                value = values[0].decode("utf-8", "replace") if len(values) == 1 else ""
+                return Credential(value, source)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is not None and cookie.value:
         return Credential(cookie.value, Source.COOKIE)

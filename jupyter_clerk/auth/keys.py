@@ -117,6 +117,15 @@ class JwksKeys:
         self._in_flight: asyncio.Future[None] | None = None
         self.fetch_count = 0
 
+    @property
+    def url(self) -> str:
+        return getattr(self._fetch, "url", "(custom fetch)")
+
+    async def fetch_now(self) -> int:
+        """One fetch that raises on failure (for `jupyter clerk check`): the number of keys."""
+        self._keys = parse_jwks(await self._fetch())
+        return len(self._keys)
+
     async def get_key(self, kid: str | None) -> RSAPublicKey:
         if not isinstance(kid, str) or not kid:
             raise TokenError("token-invalid", "the token header has no kid")

@@ -66,6 +66,19 @@ class SessionTokenVerifier:
         # Expires at exp + leeway; revocation drops a session's or a user's entries.
         self.cache: ExpiringLRU[bytes, SessionClaims] = ExpiringLRU(cache_size, clock)
 
+    # Read-only views of what is trusted, for `jupyter clerk check`.
+    @property
+    def keys(self) -> KeySource:
+        return self._keys
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer
+
+    @property
+    def authorized_parties(self) -> list[str] | None:
+        return sorted(self._parties) if self._parties is not None else None
+
     def cached(self, token: str) -> SessionClaims | None:
         """The claims of a token verified before and not yet expired: the hot path."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES:

@@ -18,6 +18,7 @@ from ..auth.credentials import Credential, Source, extract_credential, is_websoc
 from ..auth.publishable_key import (
     account_portal_sign_in_url,
 )
+from ..auth.socket_tickets import SocketTickets
 from ..auth.tokens import SessionTokenVerifier
 from ..clerk_api.client import BackendAPI
 from ..clerk_api.client_tokens import (
@@ -105,6 +106,8 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.require_instance()
+        self.log_what_is_off()
         self.verifier = SessionTokenVerifier(
             self._key_source(),
             issuer=self._issuer(),
@@ -135,6 +138,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             if self.backend_api
             else None
         )
+        self.socket_tickets = SocketTickets()
         self.revocation = Revocation(
             self.verifier.cache, self.client_tokens, self.memberships, OpenSockets()
         )
@@ -187,6 +191,12 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
     async def _verify(
         self, credential: Credential, handler: web.RequestHandler | None = None
     ) -> ClerkUser | None:
+        if credential.source is Source.TICKET:
+            token = self.socket_tickets.redeem(credential.token)
+            if token is None:
+                self.log.info("Refused a WebSocket ticket: unknown, used or expired")
+                return None
+            credential = Credential(token, Source.TICKET)
         try:
             claims = self.verifier.cached(credential.token)
             if claims is None:

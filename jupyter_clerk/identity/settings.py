@@ -20,6 +20,40 @@ from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
 from ..settings_env import env_flag, env_list, env_str
 
+# The environment variable of each trait that has one: start-up errors name both.
+ENVIRONMENT = {
+    "publishable_key": "CLERK_PUBLISHABLE_KEY",
+    "secret_key": "CLERK_SECRET_KEY",
+    "jwt_key": "CLERK_JWT_KEY",
+    "jwks_url": "CLERK_JWKS_URL",
+    "api_url": "CLERK_API_URL",
+    "authorized_parties": "CLERK_AUTHORIZED_PARTIES",
+    "sign_in_url": "CLERK_SIGN_IN_URL",
+    "sign_out_url": "CLERK_SIGN_OUT_URL",
+    "frontend_api_url": "CLERK_FRONTEND_API_URL",
+    "personal_workspaces": "CLERK_PERSONAL_WORKSPACES",
+    "allow_local_instance": "CLERK_ALLOW_LOCAL_INSTANCE",
+}
+# Free-text settings where a stray space or newline (copied from a dashboard) is never meant.
+_TRIMMED = (
+    "publishable_key",
+    "secret_key",
+    "jwt_key",
+    "jwks_url",
+    "api_url",
+    "issuer",
+    "sign_in_url",
+    "sign_out_url",
+    "frontend_api_url",
+)
+
+
+def setting(trait: str) -> str:
+    """How an operator sets a trait, for error messages: the trait and its variable."""
+    variable = ENVIRONMENT.get(trait)
+    where = f"env {variable}" if variable else "no environment variable; set it in config"
+    return f"c.ClerkIdentityProvider.{trait} ({where})"
+
 
 class ClerkSettings(LoggingConfigurable):
     """Traits of ClerkIdentityProvider (configured as c.ClerkIdentityProvider.*)."""
@@ -104,56 +138,64 @@ class ClerkSettings(LoggingConfigurable):
 
     @default("publishable_key")
     def _publishable_key_default(self) -> str:
-        return env_str("CLERK_PUBLISHABLE_KEY")
+        return env_str(ENVIRONMENT["publishable_key"])
 
     @default("secret_key")
     def _secret_key_default(self) -> str:
-        return env_str("CLERK_SECRET_KEY")
+        return env_str(ENVIRONMENT["secret_key"])
 
     @default("jwt_key")
     def _jwt_key_default(self) -> str:
-        return env_str("CLERK_JWT_KEY")
+        return env_str(ENVIRONMENT["jwt_key"])
 
     @default("jwks_url")
     def _jwks_url_default(self) -> str:
-        return env_str("CLERK_JWKS_URL")
+        return env_str(ENVIRONMENT["jwks_url"])
 
     @default("api_url")
     def _api_url_default(self) -> str:
-        return env_str("CLERK_API_URL", "https://api.clerk.com")
+        return env_str(ENVIRONMENT["api_url"], "https://api.clerk.com")
 
     @default("authorized_parties")
     def _authorized_parties_default(self) -> list[str]:
-        return env_list("CLERK_AUTHORIZED_PARTIES")
+        return env_list(ENVIRONMENT["authorized_parties"])
 
     @default("sign_in_url")
     def _sign_in_url_default(self) -> str:
-        return env_str("CLERK_SIGN_IN_URL")
+        return env_str(ENVIRONMENT["sign_in_url"])
 
     @default("sign_out_url")
     def _sign_out_url_default(self) -> str:
-        return env_str("CLERK_SIGN_OUT_URL")
+        return env_str(ENVIRONMENT["sign_out_url"])
 
     @default("frontend_api_url")
     def _frontend_api_url_default(self) -> str:
-        if env_str("CLERK_FRONTEND_API_URL"):
-            return env_str("CLERK_FRONTEND_API_URL")
+        if env_str(ENVIRONMENT["frontend_api_url"]):
+            return env_str(ENVIRONMENT["frontend_api_url"])
         frontend_api = self._frontend_api()
         return f"https://{frontend_api}" if frontend_api else ""
 
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
-        return env_flag("CLERK_PERSONAL_WORKSPACES", True)
+        return env_flag(ENVIRONMENT["personal_workspaces"], True)
 
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:
-        return env_flag("CLERK_ALLOW_LOCAL_INSTANCE", False)
+        return env_flag(ENVIRONMENT["allow_local_instance"], False)
+
+    @validate(*_TRIMMED)
+    def _validate_trimmed(self, proposal: dict[str, Any]) -> str:
+        return proposal["value"].strip()
+
+    @validate("authorized_parties")
+    def _validate_authorized_parties(self, proposal: dict[str, Any]) -> list[str]:
+        return [party.strip() for party in proposal["value"] if party.strip()]
 
     @validate("client_token_cache_seconds")
     def _validate_client_token_cache_seconds(self, proposal: dict[str, Any]) -> float:
         if not 0 <= proposal["value"] <= MAX_TTL:
             raise ClerkConfigError(
-                "c.ClerkIdentityProvider.client_token_cache_seconds must be between 0 and 60."
+                f"{setting('client_token_cache_seconds')} must be between 0 and 60."
             )
         return proposal["value"]
 
@@ -163,29 +205,58 @@ class ClerkSettings(LoggingConfigurable):
         try:
             return parse_publishable_key(self.publishable_key).frontend_api
         except PublishableKeyError as exc:
-            raise ClerkConfigError(
-                f"c.ClerkIdentityProvider.publishable_key (CLERK_PUBLISHABLE_KEY): {exc}"
-            ) from None
+            raise ClerkConfigError(f"{setting('publishable_key')}: {exc}") from None
+
+    def require_instance(self) -> None:
+        """Without an instance nothing else can be checked: say at once all there is to set."""
+        if self.publishable_key or self.issuer:
+            return
+        needed = [f"  - {setting('publishable_key')}: pk_live_… or pk_test_… of your instance"]
+        if not self.authorized_parties and not self.skip_authorized_parties_check:
+            needed.append(
+                f"  - {setting('authorized_parties')}: the origins JupyterLab is served from, "
+                "e.g. https://notebooks.example.com"
+            )
+        if not self.secret_key:
+            needed.append(
+                f"  - {setting('secret_key')} (recommended): memberships of other "
+                "organizations, client tokens and revocation need it"
+            )
+        raise ClerkConfigError(
+            "jupyter-clerk does not know your Clerk instance. Set:\n" + "\n".join(needed)
+        )
+
+    def log_what_is_off(self) -> None:
+        """Said once at start-up, so an operator need not find out by failing."""
+        if not self.secret_key:
+            self.log.warning(
+                "jupyter-clerk: no %s, so these are off: organizations other than the token's "
+                "(membership checks), client tokens of scripts, and the revalidation of open "
+                "WebSockets. `jupyter clerk check` lists what is on and off.",
+                setting("secret_key"),
+            )
 
     def _issuer(self) -> str:
         frontend_api = self._frontend_api()
         issuer = self.issuer or (f"https://{frontend_api}" if frontend_api else "")
         if not issuer:
             raise ClerkConfigError(
-                "Set c.ClerkIdentityProvider.publishable_key (env CLERK_PUBLISHABLE_KEY) "
-                "or c.ClerkIdentityProvider.issuer: session tokens cannot be checked without it."
+                f"Set {setting('publishable_key')} or {setting('issuer')}: session tokens "
+                "cannot be checked without it."
             )
         if is_loopback_host(urlparse(issuer).hostname):
             if not self.allow_local_instance:
                 raise ClerkConfigError(
                     "The Clerk instance is on a loopback address (the local development "
-                    "instance). Set c.ClerkIdentityProvider.allow_local_instance = True "
-                    "(env CLERK_ALLOW_LOCAL_INSTANCE=1) to run against it on purpose."
+                    f"instance). Set {setting('allow_local_instance')} to True (=1) to run "
+                    "against it on purpose."
                 )
             self.log.warning(
-                "\n%s\n  DEVELOPMENT MODE: accepting sign-ins from the local Clerk instance at %s."
+                "\n%s\n  DEVELOPMENT MODE: accepting sign-ins from the local Clerk instance"
+                "\n  (Frontend API %s; its tokens name %s as issuer)."
                 "\n  Demo users, no real security. Never expose this server.\n%s",
                 "!" * 78,
+                self.frontend_api_url or issuer,
                 issuer,
                 "!" * 78,
             )
@@ -195,23 +266,22 @@ class ClerkSettings(LoggingConfigurable):
         if self.skip_authorized_parties_check:
             if self.authorized_parties:
                 raise ClerkConfigError(
-                    "c.ClerkIdentityProvider.skip_authorized_parties_check is set together with "
-                    "authorized_parties: choose one."
+                    f"{setting('skip_authorized_parties_check')} is set together with "
+                    f"{setting('authorized_parties')}: choose one."
                 )
             self.log.warning("Clerk tokens are accepted from any origin (azp is not checked).")
             return None
         if not self.authorized_parties:
             raise ClerkConfigError(
-                "Set c.ClerkIdentityProvider.authorized_parties (env CLERK_AUTHORIZED_PARTIES) "
-                "to the origins JupyterLab is served from, e.g. https://notebooks.example.com. "
-                "(Or c.ClerkIdentityProvider.skip_authorized_parties_check = True if no browser "
-                "ever connects.)"
+                f"Set {setting('authorized_parties')} to the origins JupyterLab is served from, "
+                "e.g. https://notebooks.example.com. (Or "
+                f"{setting('skip_authorized_parties_check')} = True if no browser ever connects.)"
             )
         for party in self.authorized_parties:
             parsed = urlparse(party)
             if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path:
                 raise ClerkConfigError(
-                    f"c.ClerkIdentityProvider.authorized_parties: {party!r} is not an origin "
+                    f"{setting('authorized_parties')}: {party!r} is not an origin "
                     "(scheme://host[:port], no path)."
                 )
         return list(self.authorized_parties)
@@ -222,8 +292,8 @@ class ClerkSettings(LoggingConfigurable):
             parsed.scheme == "http" and is_loopback_host(parsed.hostname)
         ):
             raise ClerkConfigError(
-                "c.ClerkIdentityProvider.api_url (CLERK_API_URL) must be https:// "
-                "(plain http only on a loopback address): the secret key travels with each call."
+                f"{setting('api_url')} must be https:// (plain http only on a loopback "
+                "address): the secret key travels with each call."
             )
         return self.api_url.rstrip("/")
 
@@ -231,15 +301,12 @@ class ClerkSettings(LoggingConfigurable):
         if self.jwt_key:
             if self.jwks_url:
                 raise ClerkConfigError(
-                    "Both c.ClerkIdentityProvider.jwt_key (CLERK_JWT_KEY) and jwks_url "
-                    "(CLERK_JWKS_URL) are set: choose one."
+                    f"Both {setting('jwt_key')} and {setting('jwks_url')} are set: choose one."
                 )
             try:
                 return PemKey(self.jwt_key)
             except ValueError as exc:
-                raise ClerkConfigError(
-                    f"c.ClerkIdentityProvider.jwt_key (CLERK_JWT_KEY): {exc}"
-                ) from None
+                raise ClerkConfigError(f"{setting('jwt_key')}: {exc}") from None
         api_base = self._api_base()
         url = self.jwks_url
         if not url and self.secret_key:
@@ -248,8 +315,8 @@ class ClerkSettings(LoggingConfigurable):
             frontend_api = self._frontend_api()
             if not frontend_api:
                 raise ClerkConfigError(
-                    "No way to get Clerk's signing keys: set c.ClerkIdentityProvider.jwt_key "
-                    "(CLERK_JWT_KEY), secret_key (CLERK_SECRET_KEY) or publishable_key."
+                    f"No way to get Clerk's signing keys: set {setting('jwt_key')}, "
+                    f"{setting('secret_key')} or {setting('publishable_key')}."
                 )
             url = f"https://{frontend_api}/.well-known/jwks.json"
         headers = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.services.api.handlers import IdentityHandler
 from tornado import web
 from traitlets import Dict, List, Unicode
 
@@ -24,8 +25,33 @@ CODE_RESOURCES = frozenset({"kernels", "sessions", "lsp"})
 FILE_RESOURCES = frozenset({"contents", "files", "nbconvert"})
 # Harmless descriptions of the server, readable by anyone signed in.
 READ_ONLY_RESOURCES = frozenset({"api", "kernelspecs", "csp", "config", "me"})
-# Server-wide controls and broadcasts: server administrators only.
+# Server-wide controls and broadcasts: server administrators only. (Reading "events" is the
+# per-workspace stream of `events.py`, open to anyone who may read the workspace.)
 SERVER_RESOURCES = frozenset({"server", "events"})
+# What a refused action would have done, in plain words.
+_REFUSED = {
+    "write": "create, change or delete files",
+    "execute": "run code (start kernels)",
+    "read": "open files",
+}
+
+
+class RoleRefusal(web.HTTPError):
+    """A 403 that says who refused what, instead of Jupyter's stock resource message.
+
+    The text is the log message itself, which JSON error bodies carry as they are; it holds
+    no `%`, since Tornado also uses it as a format string when it logs the refusal.
+    """
+
+    def __init__(self, workspace: Workspace, action: str) -> None:
+        role = (workspace.role or "member").removeprefix("org:").replace("%", "")
+        where = (workspace.slug or workspace.id).replace("%", "")
+        article = "an" if role[:1] in "aeiou" else "a"
+        super().__init__(
+            403,
+            f"You are {article} {role} in the organization {where}: your role cannot "
+            f"{_REFUSED[action]} here. Ask an admin of {where} for another role.",
+        )
 
 
 def workspace_actions(workspace: Workspace, role_actions: dict[str, list[str]]) -> frozenset[str]:
@@ -109,22 +135,33 @@ class ClerkAuthorizer(Authorizer):
             if kernel_id is not None and kernel_id in handler.kernel_manager:
                 require(kernel_id, use=True)
 
+    @staticmethod
+    def _refuse(handler: Any, workspace: Workspace, action: str) -> bool:
+        """Refuses in plain words; `/api/me?permissions=` only asks, so it gets a plain False."""
+        if workspace.kind == "organization" and not isinstance(handler, IdentityHandler):
+            raise RoleRefusal(workspace, action)
+        return False
+
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         workspace = getattr(user, "workspace", None)
         if not isinstance(workspace, Workspace) or action not in ACTIONS:
             return False
+        granted = workspace_actions(workspace, self.role_actions)
+        if resource == "events" and action == "read":
+            return "read" in granted
         if resource in SERVER_RESOURCES or (resource == "config" and action != "read"):
             return user.username in self.server_admins
-        granted = workspace_actions(workspace, self.role_actions)
         if resource in READ_ONLY_RESOURCES:
             return action == "read"
         if resource in FILE_RESOURCES:
-            return action in granted
+            return action in granted or self._refuse(handler, workspace, action)
         if resource in CODE_RESOURCES:
-            allowed = "execute" in granted if action != "read" else "read" in granted
-            if allowed and resource in ("kernels", "sessions"):
+            needed = "execute" if action != "read" else "read"
+            if needed not in granted:
+                return self._refuse(handler, workspace, needed)
+            if resource in ("kernels", "sessions"):
                 self._require_kernel_access(handler)
-            return allowed
+            return True
         if resource == "terminals":
             allowed_role = workspace.kind == "personal" or workspace.role in self.terminal_roles
             allowed = allowed_role and "execute" in granted

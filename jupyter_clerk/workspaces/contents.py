@@ -18,6 +18,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import default
 
+from .authorizer import ClerkAuthorizer, workspace_actions
 from .file_errors import ClearFileErrors
 from .resolution import current_workspace, workspace_root
 from .trust import WorkspaceTrust
@@ -144,6 +145,22 @@ class WorkspaceContentsManager(
             if any(os.path.islink(os.path.join(folder, n)) for n in (*subfolders, *files)):
                 raise web.HTTPError(400, "A folder that contains links cannot be copied.")
         return await super()._copy_dir(from_path, to_path_original, to_name, to_path)
+
+    def _base_model(self, path: str) -> dict[str, Any]:
+        # `writable` is per person: JupyterLab then marks documents read-only and never
+        # tries to save them, instead of failing on every autosave.
+        model = super()._base_model(path)
+        if model.get("writable") and not self._person_may_write():
+            model["writable"] = False
+        return model
+
+    @staticmethod
+    def _person_may_write() -> bool:
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        authorizer = getattr(handler, "authorizer", None)
+        if not isinstance(authorizer, ClerkAuthorizer):
+            return True  # the file system's answer stands; the authorizer still decides
+        return "write" in workspace_actions(current_workspace(), authorizer.role_actions)
 
     def info_string(self) -> str:
         return f"Serving workspaces from {_server_root(self)}/users/… and …/orgs/…"

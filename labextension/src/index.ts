@@ -10,13 +10,15 @@
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { PageConfig } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IServerSettings, ServerConnection, ServiceManagerPlugin } from '@jupyterlab/services';
 
 import { loadClerkJs } from './clerkjs';
 import { pageClerkConfig, sessionIdFromCookie } from './config';
+import { admitToWorkspace } from './gate';
 import { showNotAMember, showSignedOutDialog } from './notices';
 import { fetchProfile, fetchWorkspaces, workspaceChoices, workspaceLabel } from './people';
+import { rolePlugin } from './role';
 import { TabSession } from './session';
 import { ClerkJsSource, LocalInstanceSource } from './sources';
 import { ITabSession } from './token';
@@ -25,6 +27,7 @@ import { addCommands, prefixDocumentTitle, userButton, workspaceSwitcher } from 
 import { tabWorkspace } from './workspace';
 
 const SIGN_IN_ATTEMPT_KEY = 'jupyter-clerk:sign-in-attempt';
+const SOCKET_TICKET_URL = () => URLExt.join(PageConfig.getBaseUrl(), 'clerk/api/socket-ticket');
 
 const sessionPlugin: ServiceManagerPlugin<TabSession> = {
   id: '@jupyter-clerk/labextension:session',
@@ -46,6 +49,7 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
         tokens: new TokenCache(source),
         requested,
         storage: window.sessionStorage,
+        ticketUrl: SOCKET_TICKET_URL(),
         signOut: async () => undefined // /logout signs out of the local instance
       });
     }
@@ -54,6 +58,7 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
       tokens: new TokenCache(new ClerkJsSource(clerk)),
       requested,
       storage: window.sessionStorage,
+      ticketUrl: SOCKET_TICKET_URL(),
       signOut: () => clerk.signOut()
     });
     clerk.addListener?.(({ session: current }) => {
@@ -71,13 +76,15 @@ const serverSettingsPlugin: ServiceManagerPlugin<ServerConnection.ISettings> = {
   autoStart: true,
   provides: IServerSettings,
   requires: [ITabSession],
-  activate: (_: null, session: TabSession): ServerConnection.ISettings =>
-    ServerConnection.makeSettings({
+  activate: async (_: null, session: TabSession): Promise<ServerConnection.ISettings> => {
+    await admitToWorkspace(session); // a non-member's tab goes no further than its notice
+    return ServerConnection.makeSettings({
       token: '',
       appendToken: false,
       fetch: session.fetch,
       WebSocket: session.WebSocket
-    })
+    });
+  }
 };
 
 const topBarPlugin: JupyterFrontEndPlugin<void> = {
@@ -113,4 +120,4 @@ const topBarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sessionPlugin, serverSettingsPlugin, topBarPlugin];
+export default [sessionPlugin, serverSettingsPlugin, topBarPlugin, rolePlugin];

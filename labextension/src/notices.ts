@@ -30,8 +30,18 @@ export async function showSignedOutDialog(): Promise<void> {
   }
 }
 
+export interface INotAMemberOptions {
+  /** Who is signed in, so that a person with two accounts sees which one this is. */
+  person?: string | null;
+  signOut?: () => unknown;
+}
+
 /** Covers the workbench: this organization is not the person's; offer theirs instead. */
-export function showNotAMember(workspace: string, choices: IWorkspaceChoice[]): void {
+export function showNotAMember(
+  workspace: string,
+  choices: IWorkspaceChoice[],
+  options: INotAMemberOptions = {}
+): void {
   if (document.querySelector('.jp-ClerkNotMember')) {
     return;
   }
@@ -56,6 +66,19 @@ export function showNotAMember(workspace: string, choices: IWorkspaceChoice[]): 
     list.appendChild(item);
   }
   card.append(title, text, list);
+  if (options.person || options.signOut) {
+    const who = document.createElement('p');
+    who.className = 'jp-ClerkNotMember-person';
+    who.textContent = options.person ? `Signed in as ${options.person}. ` : '';
+    if (options.signOut) {
+      const signOut = document.createElement('button');
+      signOut.className = 'jp-ClerkNotMember-signOut';
+      signOut.textContent = 'Sign out';
+      signOut.onclick = () => void options.signOut?.();
+      who.appendChild(signOut);
+    }
+    card.appendChild(who);
+  }
   overlay.appendChild(card);
   document.body.appendChild(overlay);
 }

@@ -28,7 +28,8 @@ function tokens(activeOrg: string | null = 'org_active') {
 function session(
   source: ITokenSource,
   requested: string | null,
-  fetch: typeof globalThis.fetch
+  fetch: typeof globalThis.fetch,
+  NativeWebSocket: typeof WebSocket = class {} as unknown as typeof WebSocket
 ) {
   const tab = storage();
   const tabSession = new TabSession({
@@ -36,13 +37,37 @@ function session(
     requested,
     storage: tab,
     signOut: async () => undefined,
+    ticketUrl: 'http://h/clerk/api/socket-ticket',
     fetch,
-    WebSocket: class {} as unknown as typeof WebSocket
+    WebSocket: NativeWebSocket
   });
   return { tab, tabSession };
 }
 
 describe('TabSession', () => {
+  it('opens WebSockets with a single-use ticket, never the session token', async () => {
+    const opened: string[] = [];
+    class Native {
+      constructor(url: string) {
+        opened.push(url);
+      }
+    }
+    const fetch = vi.fn(async (_: RequestInfo | URL) => new Response('{"ticket":"wst_one"}'));
+    const { tabSession } = session(
+      tokens(),
+      'org_b',
+      fetch,
+      Native as unknown as typeof WebSocket
+    );
+    new tabSession.WebSocket('ws://lab/api/events/subscribe');
+    await vi.waitFor(() => expect(opened).toHaveLength(1));
+    expect(opened[0]).toBe('ws://lab/api/events/subscribe?ticket=wst_one&workspace=org_b');
+    const asked = fetch.mock.calls[0][0] as Request;
+    expect(asked.method).toBe('POST');
+    expect(asked.url).toBe('http://h/clerk/api/socket-ticket');
+    expect(asked.headers.get('Authorization')).toMatch(/^Bearer /);
+  });
+
   it("sends the tab's token and workspace with every request", async () => {
     const fetch = vi.fn(async (_: RequestInfo | URL) => new Response('{}'));
     const { tabSession } = session(tokens(), 'org_b', fetch);

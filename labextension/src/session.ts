@@ -23,6 +23,8 @@ export interface ITabSessionOptions {
   requested: string | null;
   storage: IStorageLike;
   signOut: () => Promise<unknown>;
+  /** Where single-use WebSocket tickets come from (`clerk/api/socket-ticket`). */
+  ticketUrl: string;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
 }
@@ -33,6 +35,7 @@ export class TabSession {
     this._requested = options.requested;
     this._storage = options.storage;
     this._signOut = options.signOut;
+    this._ticketUrl = options.ticketUrl;
     this._fetch = options.fetch ?? ((...args) => fetch(...args));
     this.WebSocket = deferredWebSocketClass(
       url => this._socketUrl(url),
@@ -154,7 +157,16 @@ export class TabSession {
       throw new SignedOutError();
     }
     const workspace = await this.workspace();
-    return withSocketCredentials(url, await this.token(), workspace);
+    return withSocketCredentials(url, await this._socketTicket(), workspace);
+  }
+
+  /** A ticket for one WebSocket, so that the session token never sits in a URL. */
+  private async _socketTicket(): Promise<string> {
+    const response = await this.fetch(this._ticketUrl, { method: 'POST' });
+    if (!response.ok) {
+      throw new Error(`no WebSocket ticket (${response.status})`);
+    }
+    return ((await response.json()) as { ticket: string }).ticket;
   }
 
   private async _checkMembership(response: Response): Promise<Response> {
@@ -191,6 +203,7 @@ export class TabSession {
   private readonly _requested: string | null;
   private readonly _storage: IStorageLike;
   private readonly _signOut: () => Promise<unknown>;
+  private readonly _ticketUrl: string;
   private readonly _fetch: typeof fetch;
   private readonly _channel: BroadcastChannel | null = null;
   private readonly _signedOutSignal = new Signal<this, void>(this);

@@ -47,10 +47,10 @@ describe('workspace of a tab', () => {
 
   it('puts the token and the workspace in WebSocket URLs', () => {
     expect(withSocketCredentials('ws://h/api/kernels/k/channels?session_id=s', 'a.b+c', 'org_a')).toBe(
-      'ws://h/api/kernels/k/channels?session_id=s&token=a.b%2Bc&workspace=org_a'
+      'ws://h/api/kernels/k/channels?session_id=s&ticket=a.b%2Bc&workspace=org_a'
     );
     expect(withSocketCredentials('ws://h/api/events/subscribe', 't', 'personal')).toBe(
-      'ws://h/api/events/subscribe?token=t&workspace=personal'
+      'ws://h/api/events/subscribe?ticket=t&workspace=personal'
     );
   });
 });

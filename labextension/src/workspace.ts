@@ -38,9 +38,10 @@ export function workspaceUrl(baseUrl: string, workspace: string): string {
 }
 
 /** The workspace query parameter a WebSocket URL carries next to `token`. */
-export function withSocketCredentials(url: string, token: string, workspace: string): string {
+/** A WebSocket URL with its single-use ticket (never the session token) and workspace. */
+export function withSocketCredentials(url: string, ticket: string, workspace: string): string {
   const separator = url.includes('?') ? '&' : '?';
-  return `${url}${separator}token=${encodeURIComponent(token)}&workspace=${encodeURIComponent(
+  return `${url}${separator}ticket=${encodeURIComponent(ticket)}&workspace=${encodeURIComponent(
     workspace
   )}`;
 }

@@ -160,3 +160,19 @@ async def test_rate_limited_membership_check_says_when_to_retry(tab, clerk_insta
     )
     assert response.code == 503
     assert int(response.headers["Retry-After"]) >= 29
+
+
+async def test_files_are_not_writable_for_a_viewer_and_her_refusal_says_why(tab, root):
+    (root / "orgs" / ENGINES).mkdir(parents=True, exist_ok=True)
+    (root / "orgs" / ENGINES / "shared.txt").write_text("data")
+    vera, ada = tab(VERA, ENGINES), tab(ADA, ENGINES)
+    assert (await vera.get("api/contents/shared.txt"))[1]["writable"] is False
+    listing = (await vera.get("api/contents"))[1]
+    assert listing["writable"] is False
+    assert all(item["writable"] is False for item in listing["content"])
+    assert (await ada.get("api/contents/shared.txt"))[1]["writable"] is True
+    body = {"type": "file", "format": "text", "content": "x"}
+    code, refusal = await vera.put("api/contents/shared.txt", body)
+    assert code == 403
+    assert refusal["message"].startswith("You are a viewer in the organization analytical-eng")
+    assert "Traceback" not in str(refusal)

@@ -158,3 +158,47 @@ def test_server_extension_list_shows_the_extension():
 def test_yes_no_settings_read_the_same_way_everywhere(monkeypatch, value, expected):
     monkeypatch.setenv("CLERK_PERSONAL_WORKSPACES", value)
     assert provider(publishable_key=PK).personal_workspaces is expected
+
+
+def test_nothing_configured_is_one_error_that_says_everything_to_set():
+    message = config_error(authorized_parties=[])
+    for variable in ("CLERK_PUBLISHABLE_KEY", "CLERK_AUTHORIZED_PARTIES", "CLERK_SECRET_KEY"):
+        assert variable in message
+    assert "c.ClerkIdentityProvider.publishable_key" in message
+    assert "c.ClerkIdentityProvider.authorized_parties" in message
+
+
+def test_settings_are_trimmed_from_the_environment_and_from_config(monkeypatch):
+    monkeypatch.setenv("CLERK_PUBLISHABLE_KEY", f"  {PK} \n")
+    monkeypatch.setenv("CLERK_AUTHORIZED_PARTIES", f" {PARTY} ")
+    assert ClerkIdentityProvider().verifier._issuer == "https://clerk.example.com"
+    ip = provider(publishable_key=f"{PK} ", secret_key=" sk_live_abc\n")
+    assert ip.secret_key == "sk_live_abc"
+    assert ip.verifier._issuer == "https://clerk.example.com"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"publishable_key": PK, "skip_authorized_parties_check": True},
+        {"publishable_key": PK, "authorized_parties": []},
+        {"publishable_key": build_publishable_key("127.0.0.1:8765")},
+        {"publishable_key": PK, "secret_key": "sk_live_x", "api_url": "http://api.x.com"},
+        {"publishable_key": PK, "authorized_parties": ["notebooks.example.com"]},
+        {"publishable_key": "pk_live_bm90LWEta2V5"},
+    ],
+)
+def test_every_start_up_error_names_the_trait_and_how_else_to_set_it(settings):
+    message = config_error(**settings)
+    assert "c.ClerkIdentityProvider." in message
+    assert "(env CLERK_" in message or "(no environment variable" in message
+
+
+def test_start_up_says_what_is_off_without_a_secret_key(caplog):
+    caplog.set_level(logging.WARNING)
+    provider(publishable_key=PK)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "CLERK_SECRET_KEY" in said and "client tokens" in said and "revalidation" in said
+    caplog.clear()
+    provider(publishable_key=PK, secret_key="sk_live_abcdefgh")
+    assert "these are off" not in " ".join(r.getMessage() for r in caplog.records)

@@ -15,16 +15,6 @@ def ws_base(server_url: str) -> str:
     return "ws" + server_url.removeprefix("http")
 
 
-@pytest.fixture
-def kernel_id(jp_serverapp, fetch, token_for):
-    async def start() -> str:
-        response = await fetch("api/kernels", method="POST", token=token_for(), body={})
-        assert response.code == 201
-        return json.loads(response.body)["id"]
-
-    return start
-
-
 def execute_request(code: str) -> str:
     header = {
         "msg_id": uuid.uuid4().hex,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from jupyter_server.services.api.handlers import IdentityHandler
 
-from jupyter_clerk.workspaces.authorizer import ClerkAuthorizer, workspace_actions
+from jupyter_clerk.workspaces.authorizer import ClerkAuthorizer, RoleRefusal, workspace_actions
 from jupyter_clerk.workspaces.resolution import Workspace
 
 ADA = "user_2aAda"
@@ -33,7 +34,10 @@ def authorizer() -> ClerkAuthorizer:
 
 
 def allowed(authorizer, who, action, resource) -> bool:
-    return authorizer.is_authorized(HANDLER, who, action, resource)
+    try:
+        return authorizer.is_authorized(HANDLER, who, action, resource)
+    except RoleRefusal:
+        return False
 
 
 def test_personal_workspace_owner_may_do_everything(authorizer):
@@ -84,11 +88,37 @@ def test_starting_a_kernel_needs_execute_not_write(authorizer):
     assert not allowed(authorizer, writer, "write", "sessions")
 
 
-@pytest.mark.parametrize("resource", ["server", "events"])
-def test_server_wide_resources_are_for_server_admins_only(resource):
+@pytest.mark.parametrize(("resource", "action"), [("server", "write"), ("events", "execute")])
+def test_server_wide_resources_are_for_server_admins_only(resource, action):
     authorizer = ClerkAuthorizer(server_admins=["user_2aRoot"])
-    assert not allowed(authorizer, user(org("org:admin")), "write", resource)
-    assert allowed(authorizer, user(PERSONAL, "user_2aRoot"), "write", resource)
+    assert not allowed(authorizer, user(org("org:admin")), action, resource)
+    assert allowed(authorizer, user(PERSONAL, "user_2aRoot"), action, resource)
+
+
+def test_reading_the_workspace_event_stream_needs_read_in_the_workspace(authorizer):
+    assert allowed(authorizer, user(org("org:viewer")), "read", "events")
+    assert not allowed(authorizer, user(org("org:x", "org:jupyter:write")), "read", "events")
+    assert not allowed(authorizer, user(None), "read", "events")
+
+
+def test_a_refusal_names_the_role_and_the_organization_in_plain_words(authorizer):
+    viewer = user(Workspace("organization", ORG, slug="analytical-engines", role="org:viewer"))
+    with pytest.raises(RoleRefusal) as refused:
+        authorizer.is_authorized(HANDLER, viewer, "write", "contents")
+    message = refused.value.log_message
+    assert refused.value.status_code == 403
+    assert "You are a viewer in the organization analytical-engines" in message
+    assert "change" in message
+    with pytest.raises(RoleRefusal) as refused:
+        authorizer.is_authorized(HANDLER, viewer, "execute", "kernels")
+    assert "run code" in refused.value.log_message
+
+
+def test_permission_questions_from_api_me_get_an_answer_not_a_refusal(authorizer):
+    asking = IdentityHandler.__new__(IdentityHandler)
+    viewer = user(org("org:viewer"))
+    assert authorizer.is_authorized(asking, viewer, "write", "contents") is False
+    assert authorizer.is_authorized(asking, viewer, "execute", "kernels") is False
 
 
 def test_shared_configuration_is_read_only_for_members(authorizer):

@@ -1,0 +1,1 @@
+"""`jupyter clerk …`: commands for operators (the `jupyter-clerk` console script)."""

@@ -1,0 +1,25 @@
+"""`POST /clerk/api/socket-ticket`: a single-use ticket for the next WebSocket URL.
+
+Only for a token sent in the `Authorization` header: the cookie is ambient, and a ticket
+counts as an explicit credential (no Origin check), so a cookie-authenticated request that
+could get one would let any site open WebSockets as the person.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..auth.credentials import Source, extract_credential
+from ..auth.socket_tickets import TICKET_SECONDS
+
+
+class SocketTicketHandler(APIHandler):
+    @web.authenticated
+    def post(self) -> None:
+        credential = extract_credential(self.request)
+        tickets = getattr(self.identity_provider, "socket_tickets", None)
+        if credential is None or credential.source is not Source.HEADER or tickets is None:
+            raise web.HTTPError(403, "A WebSocket ticket needs the session token in the header.")
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"ticket": tickets.issue(credential.token), "expires_in": TICKET_SECONDS})
