@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
@@ -73,6 +74,22 @@ HIDDEN_ENVIRONMENT = [
 ]
 
 
+LAUNCHER = str(Path(__file__).with_name("launcher.py"))
+# A sandbox that still runs as root can write host sysctls: this is how the start-up check
+# tells (the open fails with EACCES or EROFS when it cannot).
+PRIVILEGE_PROBE = '! test -w /proc/sys/kernel/core_pattern && test "$(id -u)" != 0'
+
+
+@dataclass(frozen=True)
+class Protections:
+    """Switches for the hostile-tenant tests, which show each attack succeeding without its
+    protection. Not configuration: a server always runs with all of them."""
+
+    privileges: bool = True  # unprivileged uid/gid, no capabilities, /proc/sys read-only
+    output: bool = True  # kernel output through a pipe of its own, not the server's stdout
+    sockets: bool = True  # the server connects through its own links to the kernel's sockets
+
+
 class SandboxError(RuntimeError):
     """A sandbox cannot be started for this request (no workspace, or the wrong directory)."""
 
@@ -99,7 +116,17 @@ def _workspace_parts(path: str, root: str) -> tuple[str, ...]:
 class ClerkSandbox(LoggingConfigurable):
     """Settings of the bubblewrap sandbox of kernels and terminals (c.ClerkSandbox.…)."""
 
+    protections = Protections()
+
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    user_id = Int(
+        61000,
+        help="When the server runs as root, sandboxes run as this uid (never 0). Pick one no "
+        "account on the host uses: files that kernels and terminals write belong to it.",
+    ).tag(config=True)
+    group_id = Int(61000, help="The gid of sandboxes when the server runs as root (never 0).").tag(
+        config=True
+    )
     network = Bool(
         True,
         help="Share the host's network with sandboxes (pip install works). False gives each "
@@ -177,8 +204,18 @@ class ClerkSandbox(LoggingConfigurable):
         inside = "/".join((WORKSPACE, *parts[2:]))
         return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
 
+    def drops_privileges(self) -> bool:
+        return os.geteuid() == 0 and self.protections.privileges
+
+    def ids(self) -> tuple[int, int]:
+        """The host uid and gid of sandboxed processes."""
+        if self.drops_privileges():
+            return self.user_id, self.group_id
+        return os.getuid(), os.getgid()
+
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
-        clean = scrub_environment(env, self.hidden_environment)
+        """The allowlisted part of `env` (see KernelEnvironment), with the sandbox's paths."""
+        clean = scrub_environment(env, self.hidden_environment, parent=self)
         clean.update(HOME=self.home, TMPDIR="/tmp", PIP_TARGET=self.packages)  # noqa: S108
         # The Python environment is read-only: pip installs into the private home instead.
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [self.packages, env.get("PYTHONPATH")]))
@@ -192,6 +229,7 @@ class ClerkSandbox(LoggingConfigurable):
         cwd: str = WORKSPACE,
         read_only: Sequence[str] = (),
         writable: Mapping[str, str] | None = None,
+        read_only_at: Mapping[str, str] | None = None,
         unset_env: Sequence[str] = (),
         info_fd: int | None = None,
     ) -> list[str]:
@@ -202,16 +240,22 @@ class ClerkSandbox(LoggingConfigurable):
             directories=[self.packages],
             read_only=[*self.read_only(), *read_only],
             writable=writable or {},
+            read_only_at=read_only_at or {},
             network=self.network,
             unset_env=unset_env,
             info_fd=info_fd,
+            read_only_tunables=self.protections.privileges,
         )
+        uid, gid = map(str, self.ids()) if self.drops_privileges() else ("-", "-")
+        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, "--"]
+        bwrap = shutil.which(self.bwrap) or self.bwrap
         limits = {
             "--as": self.memory_limit,
             "--nproc": self.max_processes,
             "--cpu": self.cpu_time_limit,
         }
-        return [*limit_prefix(limits, self.log), *bwrap_argv(self.bwrap, layout, command)]
+        prefix = [*limit_prefix(limits, self.log), *launcher]
+        return [*prefix, *bwrap_argv(bwrap, layout, command)]
 
     def private_dir(self) -> Path:
         """A fresh directory only this server's OS user can enter (mode 0700)."""
@@ -219,7 +263,13 @@ class ClerkSandbox(LoggingConfigurable):
         return Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime_dir))
 
     def check(self, forbidden: Sequence[str]) -> None:
-        """Refuse to start unless a sandbox really runs here and hides `forbidden` paths."""
+        """Refuse to start unless a sandbox really runs here, unprivileged, and hides
+        `forbidden` paths."""
+        if self.drops_privileges() and 0 in (self.user_id, self.group_id):
+            raise ClerkConfigError(
+                "The server runs as root, so sandboxes run as c.ClerkSandbox.user_id and "
+                "group_id, which must not be 0 (root)."
+            )
         for path in filter(None, map(os.path.realpath, forbidden)):
             for shown in self.read_only():
                 if _contains(os.path.realpath(shown), path):
@@ -233,7 +283,8 @@ class ClerkSandbox(LoggingConfigurable):
                 "installed: install the bubblewrap package, or turn the sandbox off."
             )
         with tempfile.TemporaryDirectory() as workspace:
-            argv = self.command(["true"], workspace=workspace)
+            os.chmod(workspace, 0o711)  # noqa: S103 - the sandbox's uid starts in it
+            argv = self.command(["/bin/sh", "-c", PRIVILEGE_PROBE], workspace=workspace)
             try:
                 subprocess.run(  # noqa: S603 - our own argv
                     argv,
@@ -245,6 +296,7 @@ class ClerkSandbox(LoggingConfigurable):
             except (OSError, subprocess.SubprocessError) as error:
                 detail = getattr(error, "stderr", b"") or str(error).encode()
                 raise ClerkConfigError(
-                    "c.ClerkApp.sandbox_kernels is on but bubblewrap cannot run here (user "
-                    f"namespaces disabled?): {detail.decode(errors='replace').strip()}"
+                    "c.ClerkApp.sandbox_kernels is on but bubblewrap cannot run here "
+                    "unprivileged (user namespaces disabled? /proc/sys writable or uid 0 in "
+                    f"the sandbox?): {detail.decode(errors='replace').strip() or 'probe failed'}"
                 ) from error
