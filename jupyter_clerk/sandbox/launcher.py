@@ -2,7 +2,7 @@
 
 Run as a script with `python -I -S`, so it imports nothing but the standard library.
 
-    launcher.py UID GID -- bwrap [options] -- command
+    launcher.py UID GID PASTA -- bwrap [options] -- command
 
 When the server runs as root, bubblewrap runs as an unprivileged user (UID:GID), which may
 not reach host paths the server keeps private (a 0700 runtime directory, a Python under
@@ -19,12 +19,21 @@ opened (links are followed, as bubblewrap does: /bin is one on Debian). Dropping
 clears every capability (no keep-caps) and supplementary group; no-new-privs makes setuid
 programs inert. With UID "-" (a server that
 is not root) the paths are passed through as they are.
+
+With PASTA (a path; "-" for none) the sandbox's own network namespace gets user-mode
+networking: a helper process waits for bubblewrap to create the namespaces, attaches pasta to
+them, and only then lets bubblewrap start the command (`--block-fd`). pasta is told not to map
+the gateway to the host's loopback and not to forward any port in either direction, so the
+host's loopback services stay out of reach. If pasta fails, the sandbox is killed.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
+import signal
+import subprocess
 import sys
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -108,13 +117,85 @@ def drop_privileges(uid: str, gid: str) -> None:
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no-new-privs")
 
 
+PASTA_OPTIONS = [
+    "--config-net",  # the host's addresses, routes and DNS, inside the namespace
+    "--quiet",
+    "--no-map-gw",  # the gateway is the gateway, not the host's 127.0.0.1
+    *("--tcp-ports", "none", "--udp-ports", "none"),  # nothing of the host forwarded in
+    *("--tcp-ns", "none", "--udp-ns", "none"),  # nor the namespace's loopback out
+]
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+    return data
+
+
+def attach_network(pasta: str, info_read: int, info_out: int | None, release: int) -> None:
+    """In the helper process: pasta on the sandbox's namespaces, then release bubblewrap."""
+    info = _read_all(info_read)
+    pid = int(json.loads(info)["child-pid"])
+    try:
+        userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        netns = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        # /dev/net/tun is root's on many hosts: pasta keeps our uid, then isolates itself.
+        runas = ["--runas", f"{os.getuid()}:{os.getgid()}"]
+        namespaces = ["--userns", f"/proc/self/fd/{userns}", "--netns", f"/proc/self/fd/{netns}"]
+        subprocess.run(  # noqa: S603 - the server's pasta, fixed options
+            [pasta, *PASTA_OPTIONS, *runas, *namespaces],
+            pass_fds=(userns, netns),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        print(f"sandbox launcher: no network for the sandbox: {error}", file=sys.stderr)
+        os.kill(pid, signal.SIGKILL)
+        raise
+    if info_out is not None:
+        os.write(info_out, info)
+    os.write(release, b"1")
+
+
+def start_network_helper(pasta: str, bwrap: list[str]) -> list[str]:
+    """Fork the helper of `attach_network`; bubblewrap's argv, now waiting for it."""
+    info_read, info_write = os.pipe()
+    release_read, release_write = os.pipe()
+    info_out = None
+    if "--info-fd" in bwrap[: bwrap.index("--")]:  # the server's: forwarded once attached
+        at = bwrap.index("--info-fd") + 1
+        info_out, bwrap = int(bwrap[at]), [*bwrap[:at], str(info_write), *bwrap[at + 1 :]]
+    else:
+        bwrap = [bwrap[0], "--info-fd", str(info_write), *bwrap[1:]]
+    bwrap = [bwrap[0], "--block-fd", str(release_read), *bwrap[1:]]
+    if os.fork() == 0:
+        code = 1
+        try:
+            os.close(info_write)
+            os.close(release_read)
+            attach_network(pasta, info_read, info_out, release_write)
+            code = 0
+        finally:
+            os._exit(code)
+    for fd in (info_read, release_write, *([info_out] if info_out is not None else [])):
+        os.close(fd)
+    os.set_inheritable(info_write, True)
+    os.set_inheritable(release_read, True)
+    return bwrap
+
+
 def main(args: list[str]) -> None:
-    uid, gid, separator, *bwrap = args
+    uid, gid, pasta, separator, *bwrap = args
     if separator != "--" or not bwrap:
-        raise SystemExit("usage: launcher.py UID GID -- bwrap [options] -- command")
+        raise SystemExit("usage: launcher.py UID GID PASTA -- bwrap [options] -- command")
     if uid != "-":
         enter_stage()
     argv = resolve_binds(bwrap, staged=uid != "-")
+    if pasta != "-":
+        argv = start_network_helper(pasta, argv)
     drop_privileges(uid, gid)
     os.execv(argv[0], argv)  # noqa: S606 - bubblewrap, resolved by the server
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Int, List, Unicode, default
+from traitlets import Enum, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
+from ..settings_env import env_str
 from ..workspaces.kernel_env import scrub_environment
 from .command import WORKSPACE, SandboxLayout, bwrap_argv
 from .limits import limit_prefix
@@ -75,6 +76,8 @@ HIDDEN_ENVIRONMENT = [
 
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
+NETWORKS = ("user", "loopback", "host")
+NETWORK_VARIABLE = "CLERK_SANDBOX_NETWORK"
 # A sandbox that still runs as root can write host sysctls: this is how the start-up check
 # tells (the open fails with EACCES or EROFS when it cannot).
 PRIVILEGE_PROBE = '! test -w /proc/sys/kernel/core_pattern && test "$(id -u)" != 0'
@@ -127,11 +130,15 @@ class ClerkSandbox(LoggingConfigurable):
     group_id = Int(61000, help="The gid of sandboxes when the server runs as root (never 0).").tag(
         config=True
     )
-    network = Bool(
-        True,
-        help="Share the host's network with sandboxes (pip install works). False gives each "
-        "sandbox its own network namespace with only a loopback interface.",
+    network = Enum(
+        NETWORKS,
+        help="A sandbox's network. 'user' (default): a network namespace of its own with "
+        "user-mode networking to the outside through pasta (pip install works; the host's "
+        "loopback services and abstract unix sockets are out of reach). 'loopback': its own "
+        "namespace with only a loopback interface. 'host': the host's network, loopback "
+        f"services included (an explicit opt-in). Default from ${NETWORK_VARIABLE}.",
     ).tag(config=True)
+    pasta = Unicode("pasta", help="The pasta executable (Debian package passt).").tag(config=True)
     memory_limit = Int(
         0, help="Address-space limit of a sandbox's processes, in bytes (0: none)."
     ).tag(config=True)
@@ -163,6 +170,15 @@ class ClerkSandbox(LoggingConfigurable):
         help="Where per-kernel private directories (connection file, IPC sockets) are made. "
         "Default: <Jupyter runtime dir>/clerk-sandbox."
     ).tag(config=True)
+
+    @default("network")
+    def _default_network(self) -> str:
+        value = env_str(NETWORK_VARIABLE, "user")
+        if value not in NETWORKS:
+            raise ClerkConfigError(
+                f"${NETWORK_VARIABLE}={value!r}: c.ClerkSandbox.network is one of {NETWORKS}."
+            )
+        return value
 
     @default("hidden_environment")
     def _default_hidden_environment(self) -> list[str]:
@@ -241,13 +257,16 @@ class ClerkSandbox(LoggingConfigurable):
             read_only=[*self.read_only(), *read_only],
             writable=writable or {},
             read_only_at=read_only_at or {},
-            network=self.network,
+            network=self.network == "host",
             unset_env=unset_env,
             info_fd=info_fd,
             read_only_tunables=self.protections.privileges,
         )
         uid, gid = map(str, self.ids()) if self.drops_privileges() else ("-", "-")
-        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, "--"]
+        pasta = "-"
+        if self.network == "user":
+            pasta = shutil.which(self.pasta) or self.pasta
+        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, pasta, "--"]
         bwrap = shutil.which(self.bwrap) or self.bwrap
         limits = {
             "--as": self.memory_limit,
@@ -260,7 +279,7 @@ class ClerkSandbox(LoggingConfigurable):
     def private_dir(self) -> Path:
         """A fresh directory only this server's OS user can enter (mode 0700)."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime_dir))
+        return Path(tempfile.mkdtemp(prefix="k", dir=self.runtime_dir))  # short: see provisioner
 
     def check(self, forbidden: Sequence[str]) -> None:
         """Refuse to start unless a sandbox really runs here, unprivileged, and hides
@@ -277,6 +296,12 @@ class ClerkSandbox(LoggingConfigurable):
                         f"The sandbox would show {path} to every kernel: it is inside the "
                         f"read-only path {shown}. Move it, or change c.ClerkSandbox paths."
                     )
+        if self.network == "user" and shutil.which(self.pasta) is None:
+            raise ClerkConfigError(
+                f"c.ClerkSandbox.network is 'user' but pasta ({self.pasta}) is not installed: "
+                f"install the passt package, or set c.ClerkSandbox.network (${NETWORK_VARIABLE}) "
+                "to 'loopback'."
+            )
         if shutil.which(self.bwrap) is None:
             raise ClerkConfigError(
                 f"c.ClerkApp.sandbox_kernels is on but bubblewrap ({self.bwrap}) is not "
