@@ -21,10 +21,11 @@ programs inert. With UID "-" (a server that
 is not root) the paths are passed through as they are.
 
 With PASTA (a path; "-" for none) the sandbox's own network namespace gets user-mode
-networking: a helper process waits for bubblewrap to create the namespaces, attaches pasta to
-them, and only then lets bubblewrap start the command (`--block-fd`). pasta is told not to map
-the gateway to the host's loopback and not to forward any port in either direction, so the
-host's loopback services stay out of reach. If pasta fails, the sandbox is killed.
+networking: a helper process waits for bubblewrap to create the namespaces and attaches pasta
+to them while the command starts (until then the namespace has a loopback interface only:
+nothing to reach). pasta is told not to map the gateway to the host's loopback and not to
+forward any port in either direction, so the host's loopback services stay out of reach. If
+pasta fails, the sandbox is killed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import ctypes
 import json
 import os
 import signal
-import subprocess
 import sys
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -133,57 +133,54 @@ def _read_all(fd: int) -> bytes:
     return data
 
 
-def attach_network(pasta: str, info_read: int, info_out: int | None, release: int) -> None:
-    """In the helper process: pasta on the sandbox's namespaces, then release bubblewrap."""
+def attach_network(pasta: str, info_read: int, info_out: int | None) -> None:
+    """In the helper process: hand the sandbox's pid on, then attach pasta to it."""
     info = _read_all(info_read)
+    if info_out is not None:
+        os.write(info_out, info)
+        os.close(info_out)
     pid = int(json.loads(info)["child-pid"])
     try:
-        userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
-        netns = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        # /dev/net/tun is root's on many hosts: pasta keeps our uid, then isolates itself.
+        userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY)
+        netns = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        # /dev/net/tun is root's in many containers: pasta keeps our uid (see the README).
         runas = ["--runas", f"{os.getuid()}:{os.getgid()}"]
         namespaces = ["--userns", f"/proc/self/fd/{userns}", "--netns", f"/proc/self/fd/{netns}"]
-        subprocess.run(  # noqa: S603 - the server's pasta, fixed options
-            [pasta, *PASTA_OPTIONS, *runas, *namespaces],
-            pass_fds=(userns, netns),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            check=True,
-            timeout=30,
-        )
-    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        argv = [pasta, *PASTA_OPTIONS, *runas, *namespaces]
+        os.set_inheritable(userns, True)
+        os.set_inheritable(netns, True)
+        defaults = (signal.SIGPIPE, signal.SIGXFSZ)  # as Python found them, not as it set them
+        child = os.posix_spawn(pasta, argv, os.environ, setsigdef=defaults)
+        _, status = os.waitpid(child, 0)  # pasta forks into the background once attached
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise OSError(f"pasta exited with status {os.waitstatus_to_exitcode(status)}")
+    except (OSError, ValueError) as error:
         print(f"sandbox launcher: no network for the sandbox: {error}", file=sys.stderr)
         os.kill(pid, signal.SIGKILL)
         raise
-    if info_out is not None:
-        os.write(info_out, info)
-    os.write(release, b"1")
 
 
 def start_network_helper(pasta: str, bwrap: list[str]) -> list[str]:
-    """Fork the helper of `attach_network`; bubblewrap's argv, now waiting for it."""
+    """Fork the helper of `attach_network`; bubblewrap's argv, now reporting to it."""
     info_read, info_write = os.pipe()
-    release_read, release_write = os.pipe()
     info_out = None
-    if "--info-fd" in bwrap[: bwrap.index("--")]:  # the server's: forwarded once attached
+    if "--info-fd" in bwrap[: bwrap.index("--")]:  # the server's: forwarded by the helper
         at = bwrap.index("--info-fd") + 1
         info_out, bwrap = int(bwrap[at]), [*bwrap[:at], str(info_write), *bwrap[at + 1 :]]
     else:
         bwrap = [bwrap[0], "--info-fd", str(info_write), *bwrap[1:]]
-    bwrap = [bwrap[0], "--block-fd", str(release_read), *bwrap[1:]]
     if os.fork() == 0:
         code = 1
         try:
             os.close(info_write)
-            os.close(release_read)
-            attach_network(pasta, info_read, info_out, release_write)
+            attach_network(pasta, info_read, info_out)
             code = 0
         finally:
             os._exit(code)
-    for fd in (info_read, release_write, *([info_out] if info_out is not None else [])):
-        os.close(fd)
+    os.close(info_read)
+    if info_out is not None:
+        os.close(info_out)
     os.set_inheritable(info_write, True)
-    os.set_inheritable(release_read, True)
     return bwrap
 
 

@@ -167,7 +167,11 @@ class SandboxProvisioner(LocalProvisioner):  # type: ignore[misc]
         finally:
             os.close(read_fd)
         if self.policy.protections.sockets:
-            await self._link_sockets()
+            try:
+                await self._link_sockets()
+            except RuntimeError:
+                await self.kill()
+                raise
         return info
 
     async def _link_sockets(self) -> None:

@@ -8,6 +8,7 @@ as root (as `make demo` and CI do): that is where these attacks matter.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ import pytest
 
 from jupyter_clerk.sandbox.policy import ClerkSandbox, Protections
 from jupyter_clerk.sandbox.provisioner import KERNEL_DIR
+from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
 
 ATTEMPT = """
 import os, socket
@@ -253,3 +255,18 @@ def test_kernel_reaches_the_outside_through_user_mode_networking(start_kernel, s
     assert kernel.value("resolve('pypi.org')") == address
     connect = f"attempt(lambda: tcp({address!r}, 443))"
     assert kernel.value(connect) == _on_the_host(connect)
+
+
+def test_a_kernel_that_plants_links_before_binding_is_not_started(
+    start_kernel, server_root, tmp_path
+):
+    """Code that runs before the kernel binds (a module in the workspace shadowing one the
+    kernel imports, say) puts links where the sockets will be: the server refuses them."""
+    spec_dir = tmp_path / "kernels" / "liar"
+    spec_dir.mkdir(parents=True)
+    plant = f"for i in 1 2 3 4 5; do ln -s {tmp_path / 'victim.sock'} {KERNEL_DIR}/ipc-$i; done"
+    spec = {"argv": ["/bin/sh", "-c", f"{plant}; exec sleep 600", "{connection_file}"]}
+    (spec_dir / "kernel.json").write_text(json.dumps({**spec, "display_name": "liar"}))
+    specs = SandboxKernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    with pytest.raises(RuntimeError, match="replaced its socket"):
+        start_kernel(server_root / "orgs" / "org_A", kernel_name="liar", specs=specs)
