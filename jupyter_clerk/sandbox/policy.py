@@ -25,6 +25,7 @@ from ..settings_env import env_str
 from ..workspaces.kernel_env import scrub_environment
 from .command import WORKSPACE, SandboxLayout, bwrap_argv
 from .limits import limit_prefix
+from .ownership import share_workspace
 
 # Workspaces live at <server root>/users/<user id> and <server root>/orgs/<org id>
 # (workspaces.Workspace.relative_dir); a sandbox gets one of them, whole.
@@ -228,6 +229,11 @@ class ClerkSandbox(LoggingConfigurable):
         if self.drops_privileges():
             return self.user_id, self.group_id
         return os.getuid(), os.getgid()
+
+    def share(self, workspace: str) -> None:
+        """Let the sandbox's uid write the workspace (a walk the first time, then a lookup)."""
+        if self.drops_privileges():
+            share_workspace(workspace, self.user_id)
 
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         """The allowlisted part of `env` (see KernelEnvironment), with the sandbox's paths."""

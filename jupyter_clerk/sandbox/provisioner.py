@@ -34,7 +34,6 @@ from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.paths import secure_write
 from traitlets import Instance, default
 
-from .ownership import share_workspace
 from .policy import ClerkSandbox
 
 PROVISIONER_NAME = "clerk-sandbox"
@@ -134,8 +133,7 @@ class SandboxProvisioner(LocalProvisioner):  # type: ignore[misc]
         assert self.kernel_dir is not None
         workspace, inside = self._workspace
         loop = asyncio.get_running_loop()
-        if self.policy.drops_privileges():
-            await loop.run_in_executor(None, share_workspace, workspace, self.policy.user_id)
+        await loop.run_in_executor(None, self.policy.share, workspace)
         for stale in (self.kernel_dir / SOCKETS).iterdir():  # a killed kernel's, on restart
             stale.unlink()
         read_fd, write_fd = os.pipe()
