@@ -79,6 +79,8 @@ HIDDEN_ENVIRONMENT = [
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
 NETWORKS = ("user", "loopback", "host")
 NETWORK_VARIABLE = "CLERK_SANDBOX_NETWORK"
+SANDBOX_ID = 61000
+UID_VARIABLE, GID_VARIABLE = "CLERK_SANDBOX_UID", "CLERK_SANDBOX_GID"
 # A sandbox that still runs as root can write host sysctls: this is how the start-up check
 # tells (the open fails with EACCES or EROFS when it cannot).
 PRIVILEGE_PROBE = '! test -w /proc/sys/kernel/core_pattern && test "$(id -u)" != 0'
@@ -92,6 +94,13 @@ class Protections:
     privileges: bool = True  # unprivileged uid/gid, no capabilities, /proc/sys read-only
     output: bool = True  # kernel output through a pipe of its own, not the server's stdout
     sockets: bool = True  # the server connects through its own links to the kernel's sockets
+
+
+def _env_id(variable: str, trait: str) -> int:
+    value = env_str(variable, str(SANDBOX_ID)).strip()
+    if not value.isdigit():
+        raise ClerkConfigError(f"${variable}={value!r}: c.ClerkSandbox.{trait} is a number.")
+    return int(value)
 
 
 class SandboxError(RuntimeError):
@@ -124,13 +133,14 @@ class ClerkSandbox(LoggingConfigurable):
 
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     user_id = Int(
-        61000,
         help="When the server runs as root, sandboxes run as this uid (never 0). Pick one no "
-        "account on the host uses: files that kernels and terminals write belong to it.",
+        "account on the host uses: files that kernels and terminals write belong to it. "
+        f"Default {SANDBOX_ID}, or ${UID_VARIABLE}.",
     ).tag(config=True)
-    group_id = Int(61000, help="The gid of sandboxes when the server runs as root (never 0).").tag(
-        config=True
-    )
+    group_id = Int(
+        help="The gid of sandboxes when the server runs as root (never 0). "
+        f"Default {SANDBOX_ID}, or ${GID_VARIABLE}.",
+    ).tag(config=True)
     network = Enum(
         NETWORKS,
         help="A sandbox's network. 'user' (default): a network namespace of its own with "
@@ -171,6 +181,14 @@ class ClerkSandbox(LoggingConfigurable):
         help="Where per-kernel private directories (connection file, IPC sockets) are made. "
         "Default: <Jupyter runtime dir>/clerk-sandbox."
     ).tag(config=True)
+
+    @default("user_id")
+    def _default_user_id(self) -> int:
+        return _env_id(UID_VARIABLE, "user_id")
+
+    @default("group_id")
+    def _default_group_id(self) -> int:
+        return _env_id(GID_VARIABLE, "group_id")
 
     @default("network")
     def _default_network(self) -> str:

@@ -76,6 +76,13 @@ def test_start_up_check_refuses_sandboxes_that_would_keep_root(monkeypatch):
         ClerkSandbox(user_id=0).check([])
     with pytest.raises(ClerkConfigError, match="must not be 0"):
         ClerkSandbox(group_id=0).check([])
+    monkeypatch.setenv("CLERK_SANDBOX_UID", "0")
+    with pytest.raises(ClerkConfigError, match="must not be 0"):
+        ClerkSandbox().check([])
+    monkeypatch.setenv("CLERK_SANDBOX_UID", "root")
+    with pytest.raises(ClerkConfigError, match=r"CLERK_SANDBOX_UID='root': c.ClerkSandbox.user_id"):
+        ClerkSandbox().check([])
+    monkeypatch.delenv("CLERK_SANDBOX_UID")
     # Without the switch to an unprivileged uid, the probe inside the sandbox notices.
     monkeypatch.setattr(ClerkSandbox, "protections", Protections(privileges=False))
     with pytest.raises(ClerkConfigError, match="/proc/sys writable or uid 0"):
