@@ -19,7 +19,8 @@ from ..settings_env import env_list
 # Never passed, even when an allowlist pattern matches: the server's own credentials.
 SECRET_PATTERNS = ("CLERK_*", "JUPYTER_TOKEN", "JPY_API_TOKEN", "*_SECRET*", "*_SECRET_KEY")
 
-# Locale, terminal, paths and the Python or conda environment the kernel runs from.
+# Locale, terminal, paths, the Python or conda environment the kernel runs from, libraries
+# and certificates: what a kernel needs to run, nothing that is usually a credential.
 ALLOWED_ENVIRONMENT = (
     "PATH",
     "HOME",
@@ -42,6 +43,12 @@ ALLOWED_ENVIRONMENT = (
     "PYDEVD_*",
     "JPY_SESSION_NAME",
     "MPLBACKEND",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+    "OMP_NUM_THREADS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
 )
 
 ALLOW_VARIABLE = "CLERK_KERNEL_ENV_ALLOW"
