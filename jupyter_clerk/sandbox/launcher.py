@@ -15,10 +15,10 @@ can reach, then drops privileges and execs bubblewrap with the staged paths:
     --host-ro-bind-try SRC DEST   -> the same, or nothing when SRC is missing
 
 Each source is opened once and bound through its descriptor, so what is bound is what was
-opened (links are followed, as bubblewrap does: /bin is one on Debian). Dropping to UID:GID
-clears every capability (no keep-caps) and supplementary group; no-new-privs makes setuid
-programs inert. With UID "-" (a server that
-is not root) the paths are passed through as they are.
+opened (links are followed for read-only paths, as bubblewrap does: /bin is one on Debian;
+never for writable ones). Dropping to UID:GID clears every capability (no keep-caps) and
+supplementary group; no-new-privs makes setuid programs inert. With UID "-" (a server that is
+not root) the paths are passed through as they are.
 
 With PASTA (a path; "-" for none) the sandbox's own network namespace gets user-mode
 networking: a helper process waits for bubblewrap to create the namespaces and attaches pasta
@@ -69,9 +69,9 @@ def enter_stage() -> None:
     _mount("stage", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
 
 
-def stage(source: str, number: int) -> str:
+def stage(source: str, number: int, follow: bool) -> str:
     """`source` bound at STAGE/<number>, through the descriptor it was opened as."""
-    fd = os.open(source, os.O_PATH | os.O_CLOEXEC)
+    fd = os.open(source, os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
     try:
         target = f"{STAGE}/{number}"
         if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -103,7 +103,9 @@ def resolve_binds(argv: list[str], staged: bool) -> list[str]:
             if optional:
                 continue
             raise SystemExit(f"sandbox launcher: no such path {source}")
-        out += [replacement, stage(source, index) if staged else source, dest]
+        # What the sandbox may write (its workspace, its socket directory) is never a link.
+        follow = replacement == "--ro-bind"
+        out += [replacement, stage(source, index, follow) if staged else source, dest]
     return out
 
 
