@@ -253,6 +253,22 @@ class ClerkSandbox(LoggingConfigurable):
         if self.drops_privileges():
             share_workspace(workspace, self.user_id)
 
+    def check_sharing(self, server_root: str) -> None:
+        """Refuse to start when workspaces under `server_root` cannot be shared with the
+        sandbox's uid (no POSIX ACLs there): every kernel would fail to write its files."""
+        if not self.drops_privileges():
+            return
+        try:
+            with tempfile.TemporaryDirectory(prefix=".clerk-acl-check-", dir=server_root) as probe:
+                share_workspace(probe, self.user_id)
+        except OSError as error:
+            raise ClerkConfigError(
+                f"Sandboxes run as uid {self.user_id} (c.ClerkSandbox.user_id), but the server "
+                f"root {server_root} cannot grant it its workspaces through POSIX ACLs "
+                f"({error.strerror}): put the server root on a filesystem with ACLs (ext4, xfs, "
+                "btrfs, tmpfs), or run the server as that user instead of root."
+            ) from error
+
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         """The allowlisted part of `env` (see KernelEnvironment), with the sandbox's paths."""
         clean = scrub_environment(env, self.hidden_environment, parent=self)

@@ -89,6 +89,18 @@ def test_start_up_check_refuses_sandboxes_that_would_keep_root(monkeypatch):
         ClerkSandbox().check([])
 
 
+def test_start_up_check_refuses_a_server_root_without_acls(tmp_path, monkeypatch):
+    ClerkSandbox().check_sharing(str(tmp_path))
+    assert os.listdir(tmp_path) == []  # the probe cleans up after itself
+
+    def unsupported(*args, **kwargs):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(os, "setxattr", unsupported)
+    with pytest.raises(ClerkConfigError, match=r"c\.ClerkSandbox\.user_id.*POSIX ACLs"):
+        ClerkSandbox().check_sharing(str(tmp_path))
+
+
 def test_start_up_check_refuses_a_user_network_without_pasta(monkeypatch):
     with pytest.raises(ClerkConfigError, match="install the passt package"):
         ClerkSandbox(pasta="/nonexistent/pasta").check([])
