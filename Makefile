@@ -11,8 +11,8 @@ LABEXT_SOURCES := $(wildcard labextension/src/*.ts) labextension/style/index.css
 	labextension/package.json labextension/tsconfig.json
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
 # Debian packages the tests need: one list (chromium drives the browser tests, bubblewrap
-# sandboxes kernels).
-SYSTEM_PACKAGES := chromium bubblewrap
+# sandboxes kernels, passt's pasta gives sandboxes their user-mode network).
+SYSTEM_PACKAGES := chromium bubblewrap passt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo demo-preflight test lint format bench env system-deps

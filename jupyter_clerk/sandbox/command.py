@@ -20,9 +20,11 @@ class SandboxLayout:
     directories: Sequence[str] = ()  # made empty inside the sandbox, e.g. under home
     read_only: Sequence[str] = ()  # bound read-only at the same path; missing ones skipped
     writable: Mapping[str, str] = field(default_factory=dict)  # host dir → sandbox path
+    read_only_at: Mapping[str, str] = field(default_factory=dict)  # host path → sandbox path
     network: bool = True
     unset_env: Sequence[str] = ()  # variables the launcher adds after the environment is scrubbed
     info_fd: int | None = None  # bwrap writes {"child-pid": …} there: the sandbox's init
+    read_only_tunables: bool = True  # /proc/sys bound read-only over the sandbox's /proc
 
 
 def bwrap_argv(bwrap: str, layout: SandboxLayout, command: Sequence[str]) -> list[str]:
@@ -30,7 +32,8 @@ def bwrap_argv(bwrap: str, layout: SandboxLayout, command: Sequence[str]) -> lis
 
     The PID namespace is what keeps the process from signalling or tracing the server: the
     server's processes do not exist in it. Private /tmp and home come before the read-only
-    binds so a Python environment that lives under /tmp stays visible.
+    binds so a Python environment that lives under /tmp stays visible. Host paths are given
+    as `--host-*bind` options, which the launcher turns into descriptors (see launcher.py).
     """
     argv = [bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
     argv += ["--die-with-parent", "--new-session"]
@@ -38,13 +41,17 @@ def bwrap_argv(bwrap: str, layout: SandboxLayout, command: Sequence[str]) -> lis
         argv.append("--share-net")
     private = ["--tmpfs", "/tmp", "--tmpfs", layout.home]  # noqa: S108 - the sandbox's own
     argv += ["--proc", "/proc", "--dev", "/dev", *private]
+    if layout.read_only_tunables:  # the sandbox's own /proc/sys is still the host's sysctls
+        argv += ["--ro-bind", "/proc/sys", "/proc/sys"]
     for path in layout.directories:
         argv += ["--dir", path]
     for path in layout.read_only:
-        argv += ["--ro-bind-try", path, path]
+        argv += ["--host-ro-bind-try", path, path]
     for source, target in layout.writable.items():
-        argv += ["--bind", source, target]
-    argv += ["--bind", layout.workspace, WORKSPACE, "--chdir", layout.cwd]
+        argv += ["--host-bind", source, target]
+    for source, target in layout.read_only_at.items():
+        argv += ["--host-ro-bind", source, target]
+    argv += ["--host-bind", layout.workspace, WORKSPACE, "--chdir", layout.cwd]
     for name in layout.unset_env:
         argv += ["--unsetenv", name]
     if layout.info_fd is not None:

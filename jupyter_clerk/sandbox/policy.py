@@ -13,16 +13,19 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Int, List, Unicode, default
+from traitlets import Enum, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
+from ..settings_env import env_str
 from ..workspaces.kernel_env import scrub_environment
 from .command import WORKSPACE, SandboxLayout, bwrap_argv
 from .limits import limit_prefix
+from .ownership import share_workspace
 
 # Workspaces live at <server root>/users/<user id> and <server root>/orgs/<org id>
 # (workspaces.Workspace.relative_dir); a sandbox gets one of them, whole.
@@ -73,6 +76,33 @@ HIDDEN_ENVIRONMENT = [
 ]
 
 
+LAUNCHER = str(Path(__file__).with_name("launcher.py"))
+NETWORKS = ("user", "loopback", "host")
+NETWORK_VARIABLE = "CLERK_SANDBOX_NETWORK"
+SANDBOX_ID = 61000
+UID_VARIABLE, GID_VARIABLE = "CLERK_SANDBOX_UID", "CLERK_SANDBOX_GID"
+# A sandbox that still runs as root can write host sysctls: this is how the start-up check
+# tells (the open fails with EACCES or EROFS when it cannot).
+PRIVILEGE_PROBE = '! test -w /proc/sys/kernel/core_pattern && test "$(id -u)" != 0'
+
+
+@dataclass(frozen=True)
+class Protections:
+    """Switches for the hostile-tenant tests, which show each attack succeeding without its
+    protection. Not configuration: a server always runs with all of them."""
+
+    privileges: bool = True  # unprivileged uid/gid, no capabilities, /proc/sys read-only
+    output: bool = True  # kernel output through a pipe of its own, not the server's stdout
+    sockets: bool = True  # the server connects through its own links to the kernel's sockets
+
+
+def _env_id(variable: str, trait: str) -> int:
+    value = env_str(variable, str(SANDBOX_ID)).strip()
+    if not value.isdigit():
+        raise ClerkConfigError(f"${variable}={value!r}: c.ClerkSandbox.{trait} is a number.")
+    return int(value)
+
+
 class SandboxError(RuntimeError):
     """A sandbox cannot be started for this request (no workspace, or the wrong directory)."""
 
@@ -99,12 +129,27 @@ def _workspace_parts(path: str, root: str) -> tuple[str, ...]:
 class ClerkSandbox(LoggingConfigurable):
     """Settings of the bubblewrap sandbox of kernels and terminals (c.ClerkSandbox.…)."""
 
+    protections = Protections()
+
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
-    network = Bool(
-        True,
-        help="Share the host's network with sandboxes (pip install works). False gives each "
-        "sandbox its own network namespace with only a loopback interface.",
+    user_id = Int(
+        help="When the server runs as root, sandboxes run as this uid (never 0). Pick one no "
+        "account on the host uses: files that kernels and terminals write belong to it. "
+        f"Default {SANDBOX_ID}, or ${UID_VARIABLE}.",
     ).tag(config=True)
+    group_id = Int(
+        help="The gid of sandboxes when the server runs as root (never 0). "
+        f"Default {SANDBOX_ID}, or ${GID_VARIABLE}.",
+    ).tag(config=True)
+    network = Enum(
+        NETWORKS,
+        help="A sandbox's network. 'user' (default): a network namespace of its own with "
+        "user-mode networking to the outside through pasta (pip install works; the host's "
+        "loopback services and abstract unix sockets are out of reach). 'loopback': its own "
+        "namespace with only a loopback interface. 'host': the host's network, loopback "
+        f"services included (an explicit opt-in). Default from ${NETWORK_VARIABLE}.",
+    ).tag(config=True)
+    pasta = Unicode("pasta", help="The pasta executable (Debian package passt).").tag(config=True)
     memory_limit = Int(
         0, help="Address-space limit of a sandbox's processes, in bytes (0: none)."
     ).tag(config=True)
@@ -136,6 +181,23 @@ class ClerkSandbox(LoggingConfigurable):
         help="Where per-kernel private directories (connection file, IPC sockets) are made. "
         "Default: <Jupyter runtime dir>/clerk-sandbox."
     ).tag(config=True)
+
+    @default("user_id")
+    def _default_user_id(self) -> int:
+        return _env_id(UID_VARIABLE, "user_id")
+
+    @default("group_id")
+    def _default_group_id(self) -> int:
+        return _env_id(GID_VARIABLE, "group_id")
+
+    @default("network")
+    def _default_network(self) -> str:
+        value = env_str(NETWORK_VARIABLE, "user")
+        if value not in NETWORKS:
+            raise ClerkConfigError(
+                f"${NETWORK_VARIABLE}={value!r}: c.ClerkSandbox.network is one of {NETWORKS}."
+            )
+        return value
 
     @default("hidden_environment")
     def _default_hidden_environment(self) -> list[str]:
@@ -177,8 +239,39 @@ class ClerkSandbox(LoggingConfigurable):
         inside = "/".join((WORKSPACE, *parts[2:]))
         return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
 
+    def drops_privileges(self) -> bool:
+        return os.geteuid() == 0 and self.protections.privileges
+
+    def ids(self) -> tuple[int, int]:
+        """The host uid and gid of sandboxed processes."""
+        if self.drops_privileges():
+            return self.user_id, self.group_id
+        return os.getuid(), os.getgid()
+
+    def share(self, workspace: str) -> None:
+        """Let the sandbox's uid write the workspace (a walk the first time, then a lookup)."""
+        if self.drops_privileges():
+            share_workspace(workspace, self.user_id)
+
+    def check_sharing(self, server_root: str) -> None:
+        """Refuse to start when workspaces under `server_root` cannot be shared with the
+        sandbox's uid (no POSIX ACLs there): every kernel would fail to write its files."""
+        if not self.drops_privileges():
+            return
+        try:
+            with tempfile.TemporaryDirectory(prefix=".clerk-acl-check-", dir=server_root) as probe:
+                share_workspace(probe, self.user_id)
+        except OSError as error:
+            raise ClerkConfigError(
+                f"Sandboxes run as uid {self.user_id} (c.ClerkSandbox.user_id), but the server "
+                f"root {server_root} cannot grant it its workspaces through POSIX ACLs "
+                f"({error.strerror}): put the server root on a filesystem with ACLs (ext4, xfs, "
+                "btrfs, tmpfs), or run the server as that user instead of root."
+            ) from error
+
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
-        clean = scrub_environment(env, self.hidden_environment)
+        """The allowlisted part of `env` (see KernelEnvironment), with the sandbox's paths."""
+        clean = scrub_environment(env, self.hidden_environment, parent=self)
         clean.update(HOME=self.home, TMPDIR="/tmp", PIP_TARGET=self.packages)  # noqa: S108
         # The Python environment is read-only: pip installs into the private home instead.
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [self.packages, env.get("PYTHONPATH")]))
@@ -192,6 +285,7 @@ class ClerkSandbox(LoggingConfigurable):
         cwd: str = WORKSPACE,
         read_only: Sequence[str] = (),
         writable: Mapping[str, str] | None = None,
+        read_only_at: Mapping[str, str] | None = None,
         unset_env: Sequence[str] = (),
         info_fd: int | None = None,
     ) -> list[str]:
@@ -202,24 +296,39 @@ class ClerkSandbox(LoggingConfigurable):
             directories=[self.packages],
             read_only=[*self.read_only(), *read_only],
             writable=writable or {},
-            network=self.network,
+            read_only_at=read_only_at or {},
+            network=self.network == "host",
             unset_env=unset_env,
             info_fd=info_fd,
+            read_only_tunables=self.protections.privileges,
         )
+        uid, gid = map(str, self.ids()) if self.drops_privileges() else ("-", "-")
+        pasta = "-"
+        if self.network == "user":
+            pasta = shutil.which(self.pasta) or self.pasta
+        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, pasta, "--"]
+        bwrap = shutil.which(self.bwrap) or self.bwrap
         limits = {
             "--as": self.memory_limit,
             "--nproc": self.max_processes,
             "--cpu": self.cpu_time_limit,
         }
-        return [*limit_prefix(limits, self.log), *bwrap_argv(self.bwrap, layout, command)]
+        prefix = [*limit_prefix(limits, self.log), *launcher]
+        return [*prefix, *bwrap_argv(bwrap, layout, command)]
 
     def private_dir(self) -> Path:
         """A fresh directory only this server's OS user can enter (mode 0700)."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime_dir))
+        return Path(tempfile.mkdtemp(prefix="k", dir=self.runtime_dir))  # short: see provisioner
 
     def check(self, forbidden: Sequence[str]) -> None:
-        """Refuse to start unless a sandbox really runs here and hides `forbidden` paths."""
+        """Refuse to start unless a sandbox really runs here, unprivileged, and hides
+        `forbidden` paths."""
+        if self.drops_privileges() and 0 in (self.user_id, self.group_id):
+            raise ClerkConfigError(
+                "The server runs as root, so sandboxes run as c.ClerkSandbox.user_id and "
+                "group_id, which must not be 0 (root)."
+            )
         for path in filter(None, map(os.path.realpath, forbidden)):
             for shown in self.read_only():
                 if _contains(os.path.realpath(shown), path):
@@ -227,13 +336,20 @@ class ClerkSandbox(LoggingConfigurable):
                         f"The sandbox would show {path} to every kernel: it is inside the "
                         f"read-only path {shown}. Move it, or change c.ClerkSandbox paths."
                     )
+        if self.network == "user" and shutil.which(self.pasta) is None:
+            raise ClerkConfigError(
+                f"c.ClerkSandbox.network is 'user' but pasta ({self.pasta}) is not installed: "
+                f"install the passt package, or set c.ClerkSandbox.network (${NETWORK_VARIABLE}) "
+                "to 'loopback'."
+            )
         if shutil.which(self.bwrap) is None:
             raise ClerkConfigError(
                 f"c.ClerkApp.sandbox_kernels is on but bubblewrap ({self.bwrap}) is not "
                 "installed: install the bubblewrap package, or turn the sandbox off."
             )
         with tempfile.TemporaryDirectory() as workspace:
-            argv = self.command(["true"], workspace=workspace)
+            os.chmod(workspace, 0o711)  # noqa: S103 - the sandbox's uid starts in it
+            argv = self.command(["/bin/sh", "-c", PRIVILEGE_PROBE], workspace=workspace)
             try:
                 subprocess.run(  # noqa: S603 - our own argv
                     argv,
@@ -245,6 +361,7 @@ class ClerkSandbox(LoggingConfigurable):
             except (OSError, subprocess.SubprocessError) as error:
                 detail = getattr(error, "stderr", b"") or str(error).encode()
                 raise ClerkConfigError(
-                    "c.ClerkApp.sandbox_kernels is on but bubblewrap cannot run here (user "
-                    f"namespaces disabled?): {detail.decode(errors='replace').strip()}"
+                    "c.ClerkApp.sandbox_kernels is on but bubblewrap cannot run here "
+                    "unprivileged (user namespaces disabled? /proc/sys writable or uid 0 in "
+                    f"the sandbox?): {detail.decode(errors='replace').strip() or 'probe failed'}"
                 ) from error

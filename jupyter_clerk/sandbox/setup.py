@@ -22,9 +22,12 @@ def enable_sandbox(serverapp: Any) -> None:
     """Run in the link phase: managers are built afterwards from these classes.
 
     Fails the start (ClerkConfigError) when bubblewrap cannot run here, or when the server
-    root or runtime directory would be visible inside every sandbox.
+    root or runtime directory would be visible inside every sandbox, or when workspaces
+    cannot be shared with the sandbox's uid.
     """
-    ClerkSandbox(parent=serverapp).check([serverapp.root_dir, serverapp.runtime_dir])
+    policy = ClerkSandbox(parent=serverapp)
+    policy.check([serverapp.root_dir, serverapp.runtime_dir])
+    policy.check_sharing(serverapp.root_dir)
     specs: type = KernelSpecManager
     if serverapp.trait_has_value("kernel_spec_manager_class"):  # its default needs the gateway
         specs = _as_class(serverapp.kernel_spec_manager_class)  # settings, not built yet

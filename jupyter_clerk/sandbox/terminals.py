@@ -33,6 +33,7 @@ class SandboxedTerminalManager(WorkspaceTerminalManager):
             )
         except SandboxError as error:
             raise web.HTTPError(403, str(error)) from error
+        self.policy.share(workspace)
         argv = self.policy.command(options["shell_command"], workspace=workspace, cwd=inside)
         env = self.policy.environment(self.make_term_env(**options))
         return PtyWithClients(argv, env, workspace)

@@ -133,7 +133,7 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
         kernel_id = kernel_id or self.new_kernel_id()
         folder = path if isinstance(path, str) else ""
         kwargs["env"] = scrub_environment(
-            kwargs.get("env") or os.environ, self.secret_environment_patterns
+            kwargs.get("env") or os.environ, self.secret_environment_patterns, parent=self
         )
         self._owners[kernel_id] = owner  # before the start: Jupyter looks the kernel up midway
         self._folders[kernel_id] = folder
@@ -294,5 +294,7 @@ class WorkspaceSessionManager(SessionManager):
 
     def get_kernel_env(self, path: str | None, name: Any = None) -> dict[str, str]:
         return scrub_environment(
-            super().get_kernel_env(path, name), self.kernel_manager.secret_environment_patterns
+            super().get_kernel_env(path, name),
+            self.kernel_manager.secret_environment_patterns,
+            parent=self.kernel_manager,
         )

@@ -63,7 +63,7 @@ class WorkspaceTerminalManager(TerminalManager):
         return name
 
     def make_term_env(self, *args: Any, **kwargs: Any) -> dict[str, str]:
-        return scrub_environment(super().make_term_env(*args, **kwargs))
+        return scrub_environment(super().make_term_env(*args, **kwargs), parent=self)
 
     def _check_terminal(self, name: str) -> None:
         super()._check_terminal(name)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_clerk.errors import ClerkConfigError
-from jupyter_clerk.sandbox.policy import ClerkSandbox, SandboxError
+from jupyter_clerk.sandbox.policy import ClerkSandbox, Protections, SandboxError
 from jupyter_clerk.sandbox.provisioner import SandboxProvisioner
 from jupyter_clerk.sandbox.specs import SandboxKernelSpecManager
 
@@ -68,6 +68,48 @@ def test_start_up_check_refuses_missing_or_broken_bubblewrap():
     with pytest.raises(ClerkConfigError, match="cannot run here"):
         ClerkSandbox(bwrap="false").check([])
     ClerkSandbox().check([])
+
+
+def test_start_up_check_refuses_sandboxes_that_would_keep_root(monkeypatch):
+    assert os.geteuid() == 0, "the check matters for a server running as root, as in CI"
+    with pytest.raises(ClerkConfigError, match="must not be 0"):
+        ClerkSandbox(user_id=0).check([])
+    with pytest.raises(ClerkConfigError, match="must not be 0"):
+        ClerkSandbox(group_id=0).check([])
+    monkeypatch.setenv("CLERK_SANDBOX_UID", "0")
+    with pytest.raises(ClerkConfigError, match="must not be 0"):
+        ClerkSandbox().check([])
+    monkeypatch.setenv("CLERK_SANDBOX_UID", "root")
+    with pytest.raises(ClerkConfigError, match=r"CLERK_SANDBOX_UID='root': c.ClerkSandbox.user_id"):
+        ClerkSandbox().check([])
+    monkeypatch.delenv("CLERK_SANDBOX_UID")
+    # Without the switch to an unprivileged uid, the probe inside the sandbox notices.
+    monkeypatch.setattr(ClerkSandbox, "protections", Protections(privileges=False))
+    with pytest.raises(ClerkConfigError, match="/proc/sys writable or uid 0"):
+        ClerkSandbox().check([])
+
+
+def test_start_up_check_refuses_a_server_root_without_acls(tmp_path, monkeypatch):
+    ClerkSandbox().check_sharing(str(tmp_path))
+    assert os.listdir(tmp_path) == []  # the probe cleans up after itself
+
+    def unsupported(*args, **kwargs):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(os, "setxattr", unsupported)
+    with pytest.raises(ClerkConfigError, match=r"c\.ClerkSandbox\.user_id.*POSIX ACLs"):
+        ClerkSandbox().check_sharing(str(tmp_path))
+
+
+def test_start_up_check_refuses_a_user_network_without_pasta(monkeypatch):
+    with pytest.raises(ClerkConfigError, match="install the passt package"):
+        ClerkSandbox(pasta="/nonexistent/pasta").check([])
+    ClerkSandbox(pasta="/nonexistent/pasta", network="loopback").check([])
+    monkeypatch.setenv("CLERK_SANDBOX_NETWORK", "everything")
+    with pytest.raises(ClerkConfigError, match="CLERK_SANDBOX_NETWORK"):
+        ClerkSandbox().network  # noqa: B018 - read for its default
+    monkeypatch.setenv("CLERK_SANDBOX_NETWORK", "host")
+    assert ClerkSandbox().network == "host"
 
 
 def test_start_up_check_refuses_a_server_root_inside_a_read_only_path(tmp_path):

@@ -70,9 +70,12 @@ async def test_terminals_run_their_shell_in_the_sandbox(
     terminal = manager.new_terminal(cwd=str(workspace))
     terminal.ptyproc.write(
         f"pwd; cat mine.txt; cat {partners_secret} ../{PARTNERS}/secret.txt; "
-        "env | grep -c -e SECRET -e PASSWORD; ls /proc | grep -c '^[0-9]'; exit\n"
+        "env | grep -c -e SECRET -e PASSWORD; ls /proc | grep -c '^[0-9]'; "
+        "echo uid=$(id -u); echo written > from-terminal.txt; exit\n"
     )
     output = read_all(terminal)
+    assert "uid=61000" in output  # not root, and still able to write its workspace
+    assert (workspace / "from-terminal.txt").read_text() == "written\n"
     assert "/workspace" in output and "engines notes" in output
     assert SECRET not in output.replace(f"{SECRET}.txt", "")
     assert "No such file or directory" in output
