@@ -9,6 +9,7 @@ service through the proxy. One Hub serves a whole test module.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import threading
 import time
@@ -34,6 +35,7 @@ from tests.browser.conftest import free_port
 ADA = "user_2aDemoAdaLovelace"
 LINUS = "user_2aDemoLinusSolo"
 GRACE = "user_2aDemoGraceHopper"
+VERA = "user_2aDemoVeraViewer"
 ENGINES = "org_2aDemoAnalyticalEngines"
 PARTNERS = "org_2aDemoDifferencePartners"
 
@@ -123,9 +125,17 @@ class Browser:
     def cookie(self, name_prefix: str) -> list[Cookie]:
         return [c for c in self.jar if c.name.startswith(name_prefix)]
 
-    def xsrf_headers(self) -> dict[str, str]:
-        xsrf = next((c.value for c in self.jar if c.name == "_xsrf"), "")
-        return {"X-XSRFToken": xsrf} if xsrf else {}
+    def xsrf_headers(self, path: str) -> dict[str, str]:
+        """What a page's script sends with a write: the `_xsrf` cookie of that path."""
+        cookies = [c for c in self.jar if c.name == "_xsrf" and path.startswith(c.path)]
+        cookies.sort(key=lambda c: len(c.path), reverse=True)
+        return {"X-XSRFToken": cookies[0].value} if cookies else {}
+
+    def send(self, method: str, path: str, body: object = None) -> int:
+        """A JSON write the way the page's own script makes it (cookie and XSRF token)."""
+        headers = {"Content-Type": "application/json", **self.xsrf_headers(path)}
+        data = None if body is None else json.dumps(body).encode()
+        return self.get(path, method=method, body=data, headers=headers)[0]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from jupyter_clerk.hub.names import server_name
-from tests.hub.conftest import ADA, ENGINES, LINUS, PARTNERS, Browser, Hub
+from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA, Browser, Hub
 
 
 def sign_in(hub: Hub, user_id: str) -> Browser:
@@ -30,8 +30,8 @@ def server_url(user_id: str, org: str | None) -> str:
 
 def open_server(browser: Browser, user_id: str, org: str | None, timeout: float = 120) -> None:
     """What a tab does: ask the Hub to spawn, wait until the server answers us."""
-    name = server_name(org) if org else ""
-    browser.get(f"/hub/spawn/{quote(user_id)}/{name}")
+    name = f"/{server_name(org)}" if org else ""
+    browser.get(f"/hub/spawn/{quote(user_id)}{name}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # A page (not an API call) goes through the Hub's OAuth and gets the server's cookie.
@@ -87,3 +87,85 @@ def test_linus_asking_for_adas_organization_gets_403(hub: Hub) -> None:
     assert status == 403
     status, _, _ = linus.get(f"/hub/spawn/{quote(LINUS)}/{server_name(ENGINES)}")
     assert status == 403
+
+
+def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float = 60) -> None:
+    name = server_name(org) if org else ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, body = browser.get(f"/hub/api/users/{quote(user_id)}")
+        if status == 200 and name not in json.loads(body).get("servers", {}):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name or 'the personal server'} of {user_id} is still running")
+
+
+@pytest.fixture(scope="module")
+def vera(hub: Hub) -> Browser:
+    return sign_in(hub, VERA)
+
+
+def test_clerk_roles_decide_write_and_execute_in_a_hub_mode_server(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, ENGINES)
+    engines = server_url(VERA, ENGINES)
+    # Vera is org:viewer (org:jupyter:read only): she reads, but neither writes nor runs code.
+    assert vera.get(engines + "api/contents/")[0] == 200
+    assert vera.send("PUT", engines + "api/contents/notes.txt", _text_file()) == 403
+    assert vera.send("POST", engines + "api/kernels", {"name": "python3"}) == 403
+    # Ada is org:admin of the same organization: the same requests succeed in her server.
+    mine = server_url(ADA, ENGINES)
+    assert ada.send("PUT", mine + "api/contents/notes.txt", _text_file()) == 201
+    assert (hub.workspace(f"orgs/{ENGINES}") / "notes.txt").read_text() == "hello"
+
+
+def test_an_organization_admin_manages_that_organizations_servers_and_nothing_else(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, None)
+    grace = sign_in(hub, GRACE)  # admin of Difference Partners, where Vera is not
+    engines = f"/hub/api/users/{quote(VERA)}/servers/{server_name(ENGINES)}"
+    personal = f"/hub/api/users/{quote(VERA)}/server"
+    for browser in (ada, grace):
+        browser.get("/hub/home")  # the Hub's page sets the _xsrf cookie its script sends
+    assert grace.send("DELETE", engines) in (403, 404)
+    assert ada.send("DELETE", personal) in (403, 404)
+    assert ada.send("DELETE", engines) in (202, 204)
+    wait_stopped(vera, VERA, ENGINES)
+    _, _, body = vera.get(f"/hub/api/users/{quote(VERA)}")
+    assert "" in json.loads(body)["servers"], "Vera's personal server must still run"
+
+
+def test_a_deleted_membership_stops_that_organizations_server(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, ENGINES)
+    hub.in_instance(hub.instance.remove_membership, VERA, ENGINES)  # sends the webhook
+    wait_stopped(vera, VERA, ENGINES)
+    _, _, body = vera.get(f"/hub/api/users/{quote(VERA)}")
+    assert "" in json.loads(body)["servers"], "only that organization's server stops"
+    # And it cannot be started again: the membership is checked at every spawn.
+    assert vera.get(f"/hub/spawn/{quote(VERA)}/{server_name(ENGINES)}")[0] == 403
+
+
+def test_after_a_revoked_session_the_next_page_load_asks_for_sign_in(
+    hub: Hub, ada: Browser
+) -> None:
+    assert ada.get("/hub/home")[1] == f"{hub.url}/hub/home"
+    hub.in_instance(hub.instance.revoke_session, ada.session_id)  # sends the webhook
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, url, body = ada.get("/hub/home")
+        if url != f"{hub.url}/hub/home":
+            break
+        time.sleep(0.3)
+    assert url.startswith(f"{hub.url}/hub/clerk/sign-in"), url
+    assert b"sign-in-link" in body
+    # Her servers stopped with the session: the old server cookie opens nothing.
+    status, url, _ = ada.get(server_url(ADA, ENGINES) + "api/contents/")
+    assert status != 200 or "/hub/" in url, (status, url)
+
+
+def _text_file() -> dict[str, str]:
+    return {"type": "file", "format": "text", "content": "hello"}
