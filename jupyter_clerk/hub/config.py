@@ -17,10 +17,15 @@ WEBHOOK_SERVICE = "clerk-webhooks"
 
 
 def configure_hub(
-    c: Any, *, webhook_service_url: str | None = None, webhook_secret: str | None = None
+    c: Any,
+    *,
+    webhook_service_url: str | None = None,
+    webhook_secret: str | None = None,
+    webhook_bind_ip: str | None = None,
 ) -> None:
     """`webhook_service_url` (e.g. http://127.0.0.1:10101) runs the webhook service there;
-    its signing secret comes from `webhook_secret` or the Hub's CLERK_WEBHOOK_SIGNING_SECRET."""
+    its signing secret comes from `webhook_secret` or the Hub's CLERK_WEBHOOK_SIGNING_SECRET.
+    `webhook_bind_ip` (e.g. 0.0.0.0 in a pod) when the URL's host is a name to be reached by."""
     c.JupyterHub.authenticator_class = "clerk"
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.custom_scopes = {
@@ -42,6 +47,8 @@ def configure_hub(
         # The service's only Clerk secret; single-user servers never see it (spawn.py).
         "environment": {"CLERK_WEBHOOK_SIGNING_SECRET": secret},
     }
+    if webhook_bind_ip:
+        service["environment"]["CLERK_WEBHOOK_BIND_IP"] = webhook_bind_ip
     c.JupyterHub.services = [*c.JupyterHub.get("services", []), service]
     c.JupyterHub.load_roles = [
         *c.JupyterHub.get("load_roles", []),

@@ -9,6 +9,8 @@ authorizer, as in single-server mode.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspa
     """The workspace the Hub spawned this server for; refuses to start without one."""
     raw = (os.environ if environ is None else environ).get(WORKSPACE_ENV, "")
     try:
-        data = json.loads(raw)
+        data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
         permissions = data.get("permissions") or []
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise ValueError("permissions")
@@ -36,7 +38,7 @@ def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspa
             role=data.get("role"),
             permissions=frozenset(permissions),
         )
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise RuntimeError(
             f"${WORKSPACE_ENV} is missing or malformed: this server must be spawned by a Hub "
             "using jupyter_clerk.hub.ClerkAuthenticator."

@@ -11,6 +11,7 @@ that may not write, and labels the pod with the organization.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -55,16 +56,16 @@ def workspace_for(
     )
 
 
-def workspace_json(workspace: Workspace) -> str:
-    return json.dumps(
-        {
-            "kind": workspace.kind,
-            "id": workspace.id,
-            "slug": workspace.slug,
-            "role": workspace.role,
-            "permissions": sorted(workspace.permissions),
-        }
-    )
+def encode_workspace(workspace: Workspace) -> str:
+    """base64url JSON: no braces, which KubeSpawner would expand as a template."""
+    data = {
+        "kind": workspace.kind,
+        "id": workspace.id,
+        "slug": workspace.slug,
+        "role": workspace.role,
+        "permissions": sorted(workspace.permissions),
+    }
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode("ascii")
 
 
 def volume_name(workspace: Workspace) -> str:
@@ -100,6 +101,8 @@ def _configure_kubespawner(
         labels[f"{LABEL_PREFIX}/organization"] = workspace.id
     spawner.extra_labels = labels
     spawner.automount_service_account_token = False
+    if not spawner.cmd:  # KubeSpawner drops `args` when the image's own command is used
+        spawner.cmd = ["jupyterhub-singleuser"]
     spawner.notebook_dir = mount_path
 
 
@@ -117,7 +120,7 @@ async def prepare_spawner(authenticator: Any, user: Any, spawner: Any) -> None:
     role_actions = ClerkAuthorizer.class_traits()["role_actions"].default_value
     writable = "write" in workspace_actions(workspace, role_actions)
     _strip_secrets(spawner)
-    spawner.environment = {**spawner.environment, WORKSPACE_ENV: workspace_json(workspace)}
+    spawner.environment = {**spawner.environment, WORKSPACE_ENV: encode_workspace(workspace)}
     spawner.args = [a for a in spawner.args if a not in SINGLEUSER_ARGS] + list(SINGLEUSER_ARGS)
     if hasattr(spawner, "volume_mounts") and hasattr(spawner, "extra_labels"):
         _configure_kubespawner(spawner, workspace, writable, authenticator.kube_mount_path)

@@ -121,7 +121,7 @@ def main() -> None:
     except ValueError as exc:
         raise SystemExit(f"CLERK_WEBHOOK_SIGNING_SECRET: {exc}") from None
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-    app.listen(url.port or 80, url.hostname or "127.0.0.1")
+    app.listen(url.port or 80, os.environ.get("CLERK_WEBHOOK_BIND_IP") or url.hostname or "")
     with contextlib.suppress(KeyboardInterrupt):  # how the Hub stops its services
         asyncio.get_event_loop().run_forever()
 
