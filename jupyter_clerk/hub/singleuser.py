@@ -13,7 +13,9 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jupyterhub.singleuser.extension import JupyterHubAuthorizer
@@ -45,6 +47,18 @@ def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspa
         ) from None
 
 
+# A JupyterLab page config that turns the Clerk front end off: behind the Hub, requests carry
+# the Hub's cookie, not Clerk tokens, and JupyterLab's own server settings must come back.
+FRONT_END_CONFIG = Path(__file__).parent / "singleuser_config"
+
+
+def use_hub_front_end(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Put FRONT_END_CONFIG first on the Jupyter config path (read at every page load)."""
+    paths = [p for p in environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    if str(FRONT_END_CONFIG) not in paths:
+        environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(FRONT_END_CONFIG), *paths])
+
+
 @dataclass(frozen=True)
 class _WorkspaceUser:
     """The Hub's user seen in this server's workspace, as ClerkAuthorizer expects it."""
@@ -59,6 +73,8 @@ class HubWorkspaceAuthorizer(ClerkAuthorizer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.workspace = workspace_from_environment()
+        # The only hub-mode code in this process, so the front end is set here too.
+        use_hub_front_end()
         self._hub_check = JupyterHubAuthorizer(
             parent=self, identity_provider=self.identity_provider
         )
