@@ -15,6 +15,7 @@ import base64
 import json
 from typing import Any
 
+from jupyterhub.slugs import is_valid_display_name, normalise_unicode
 from tornado import web
 
 from ..workspaces.authorizer import ClerkAuthorizer, workspace_actions
@@ -106,6 +107,14 @@ def _configure_kubespawner(
     spawner.notebook_dir = mount_path
 
 
+def _show_organization_name(spawner: Any, name: str) -> None:
+    """The Hub's home page lists the server by the organization's name, not its digest."""
+    orm_spawner = getattr(spawner, "orm_spawner", None)
+    display = normalise_unicode(name)[:255]
+    if orm_spawner is not None and is_valid_display_name(display):
+        orm_spawner.display_name = display
+
+
 async def prepare_spawner(authenticator: Any, user: Any, spawner: Any) -> None:
     memberships = await authenticator.memberships.memberships(user.name)
     workspace = workspace_for(
@@ -117,6 +126,7 @@ async def prepare_spawner(authenticator: Any, user: Any, spawner: Any) -> None:
     )
     if workspace.kind == "organization":
         spawner.user_options = {**(spawner.user_options or {}), "org": workspace.id}
+        _show_organization_name(spawner, memberships[workspace.id].organization_name)
     role_actions = ClerkAuthorizer.class_traits()["role_actions"].default_value
     writable = "write" in workspace_actions(workspace, role_actions)
     _strip_secrets(spawner)

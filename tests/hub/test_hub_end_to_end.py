@@ -76,6 +76,10 @@ def test_two_organizations_are_two_servers_with_separate_cookies_and_directories
     (hub.workspace(f"orgs/{PARTNERS}") / "partners.txt").write_text("partners")
     assert listing(ada, ADA, ENGINES) == {"engines.txt"}
     assert listing(ada, ADA, PARTNERS) == {"partners.txt"}
+    # The Hub lists each server under its organization's name.
+    servers = server_state(hub, ada, ADA)
+    assert servers[server_name(ENGINES)]["display_name"] == "Analytical Engines"
+    assert servers[server_name(PARTNERS)]["display_name"] == "Difference Partners"
     # One cookie per server, each scoped to its own server's path.
     paths = {c.path.rstrip("/") for c in ada.cookie("jupyterhub-user-")}
     assert {server_url(ADA, ENGINES).rstrip("/"), server_url(ADA, PARTNERS).rstrip("/")} <= paths
