@@ -13,6 +13,9 @@ from urllib.parse import quote
 
 import pytest
 
+from jupyter_clerk.devinstance.resources import membership_json
+from jupyter_clerk.devinstance.webhooks import new_webhook_secret, signed_delivery
+from jupyter_clerk.hub.demo import webhook_url
 from jupyter_clerk.hub.names import server_name
 from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA, Browser, Hub
 
@@ -102,6 +105,24 @@ def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float
             return
         time.sleep(0.5)
     raise AssertionError(f"{name or 'the personal server'} of {user_id} is still running")
+
+
+def test_a_forged_or_replayed_webhook_stops_nothing(hub: Hub, ada: Browser) -> None:
+    membership = hub.in_instance(hub.instance.data.membership, ADA, PARTNERS)
+    data = hub.in_instance(membership_json, membership, hub.instance.data)
+    url = webhook_url(hub.url)
+
+    def post(body: str, headers: dict[str, str]) -> int:
+        return Browser(hub.url).get(
+            url.removeprefix(hub.url), method="POST", body=body.encode(), headers=headers
+        )[0]
+
+    forged = signed_delivery(new_webhook_secret(), "organizationMembership.deleted", data)
+    assert post(*forged) == 400
+    genuine = signed_delivery(hub.instance.webhooks.secret, "session.created", {})
+    assert post(*genuine) == 204  # a genuine event the Hub has nothing to do for
+    assert post(*genuine) == 400  # the same delivery again: a replay
+    assert listing(ada, ADA, PARTNERS) == {"partners.txt"}, "her server must still run"
 
 
 @pytest.fixture(scope="module")
