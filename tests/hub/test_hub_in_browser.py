@@ -3,16 +3,35 @@ once, one tab each, each tab its own single-user server, cookie and directory.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
-from playwright.sync_api import BrowserContext, Page, expect
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from jupyter_clerk.hub.names import server_name
-from tests.browser.conftest import browser, context  # noqa: F401 (fixtures)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.lab import new_notebook, run_cell
 from tests.hub.conftest import ADA, ENGINES, PARTNERS, Hub
 
 ADA_BUTTON = "Ada Lovelace"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser profile: its tabs share cookies, as a person's tabs do."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(30_000)
+    yield context
+    context.close()
 
 
 def spawn_url(hub: Hub, org: str) -> str:
@@ -26,7 +45,7 @@ def wait_for_lab(page: Page) -> None:
 
 def test_ada_runs_cells_in_two_organizations_in_two_tabs(
     hub: Hub,
-    context: BrowserContext,  # noqa: F811
+    context: BrowserContext,
 ) -> None:
     engines = context.new_page()
     engines.goto(spawn_url(hub, ENGINES))  # not signed in: the Hub sends her to Clerk
