@@ -25,7 +25,13 @@ from ..errors import ClerkConfigError, TokenError
 from ..identity.settings import ClerkSettings
 from ..settings_env import env_str
 from .login import ClerkHubLoginHandler
-from .org_roles import ADMIN_CLERK_ROLE, admin_role, group_members, rewrite_admin_role
+from .org_roles import (
+    ADMIN_CLERK_ROLE,
+    admin_role,
+    admin_role_exists,
+    group_members,
+    rewrite_admin_role,
+)
 from .revocations import RevocationHandler
 from .sessions import SessionStatusCache
 from .spawn import prepare_spawner
@@ -205,9 +211,11 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
         db = getattr(handler, "db", None)
         if db is None:
             return {user_id} if member else set()
-        members = group_members(db, org)
-        members = members | {user_id} if member else members - {user_id}
-        rewrite_admin_role(db, org, members)
+        current = group_members(db, org)
+        members = current | {user_id} if member else current - {user_id}
+        # Only when the membership changed: a refresh of a steady member writes nothing.
+        if members != current or not admin_role_exists(db, org):
+            rewrite_admin_role(db, org, members)
         return members
 
     # --- spawning ---------------------------------------------------------------------------

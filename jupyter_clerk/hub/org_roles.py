@@ -45,6 +45,10 @@ def group_members(db: object, organization_id: str) -> set[str]:
     return {user.name for user in group.users} if group is not None else set()
 
 
+def admin_role_exists(db: object, organization_id: str) -> bool:
+    return orm.Role.find(db, admin_role_name(organization_id)) is not None
+
+
 def rewrite_admin_role(db: object, organization_id: str, members: set[str]) -> None:
     """Store the organization's admin role with exactly these members' servers."""
     role = admin_role(organization_id, members)
