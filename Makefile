@@ -15,7 +15,24 @@ LABEXT_LINK := $(VENV)/share/jupyter/labextensions/@jupyter-clerk/labextension
 SYSTEM_PACKAGES := chromium bubblewrap passt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo demo-preflight test lint format bench env system-deps
+.PHONY: demo demo-preflight test lint format bench env system-deps hub-env hub-demo
+
+# JupyterHub mode: the Hub's Python packages (the `hub-test` extra) and its proxy from npm.
+HUB_STAMP := $(VENV)/.jupyter-clerk-hub-installed
+CHP := $(VENV)/bin/configurable-http-proxy
+
+hub-env: $(HUB_STAMP) $(CHP)
+
+$(HUB_STAMP): $(STAMP) pyproject.toml
+	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[hub-test]"
+	@touch $@
+
+$(CHP):
+	npm install --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@^4.6
+	ln -sf $(CURDIR)/$(VENV)/node/node_modules/.bin/configurable-http-proxy $@
+
+hub-demo: env hub-env
+	$(PY) -m jupyter_clerk.hub.demo
 
 env: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)
 
@@ -62,16 +79,17 @@ demo: demo-preflight
 	@$(MAKE) --no-print-directory env
 	$(PY) -m jupyter_clerk.devinstance.demo
 
-test: env system-deps
+test: env hub-env system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd labextension && npm test
 	$(PY) -m pytest
 
-bench: env system-deps
+bench: env hub-env system-deps
 	$(PY) -m bench.verify
 	$(PY) -m bench.http
 	$(PY) -m bench.sandbox
+	$(PY) -m bench.hub
 
 format: env
 	$(VENV)/bin/ruff format .

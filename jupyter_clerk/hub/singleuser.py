@@ -1,0 +1,87 @@
+"""Hub mode for single-user servers: identity from the Hub, the workspace fixed per server.
+
+`jupyterhub-singleuser` installs its own identity provider, and this module does not fight
+it: the person is whoever the Hub says (with the Hub's `access:servers` check), the workspace
+is the one the Hub spawned this server for (`CLERK_HUB_WORKSPACE`, never a request header),
+and Clerk roles and permissions decide read, write and execute through the project's
+authorizer, as in single-server mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.singleuser.extension import JupyterHubAuthorizer
+
+from ..workspaces.authorizer import ClerkAuthorizer
+from ..workspaces.resolution import Workspace
+from .spawn import WORKSPACE_ENV
+
+
+def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspace:
+    """The workspace the Hub spawned this server for; refuses to start without one."""
+    raw = (os.environ if environ is None else environ).get(WORKSPACE_ENV, "")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+        permissions = data.get("permissions") or []
+        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+            raise ValueError("permissions")
+        return Workspace(
+            data["kind"],
+            data["id"],
+            slug=data.get("slug"),
+            role=data.get("role"),
+            permissions=frozenset(permissions),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise RuntimeError(
+            f"${WORKSPACE_ENV} is missing or malformed: this server must be spawned by a Hub "
+            "using jupyter_clerk.hub.ClerkAuthenticator."
+        ) from None
+
+
+# A JupyterLab page config that turns the Clerk front end off: behind the Hub, requests carry
+# the Hub's cookie, not Clerk tokens, and JupyterLab's own server settings must come back.
+FRONT_END_CONFIG = Path(__file__).parent / "singleuser_config"
+
+
+def use_hub_front_end(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Put FRONT_END_CONFIG first on the Jupyter config path (read at every page load)."""
+    paths = [p for p in environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    if str(FRONT_END_CONFIG) not in paths:
+        environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(FRONT_END_CONFIG), *paths])
+
+
+@dataclass(frozen=True)
+class _WorkspaceUser:
+    """The Hub's user seen in this server's workspace, as ClerkAuthorizer expects it."""
+
+    username: str
+    workspace: Workspace
+
+
+class HubWorkspaceAuthorizer(ClerkAuthorizer):
+    """The Hub's access check first, then the workspace's Clerk role and permissions."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.workspace = workspace_from_environment()
+        # The only hub-mode code in this process, so the front end is set here too.
+        use_hub_front_end()
+        self._hub_check = JupyterHubAuthorizer(
+            parent=self, identity_provider=self.identity_provider
+        )
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        if not self._hub_check.is_authorized(handler, user, action, resource):
+            return False
+        return super().is_authorized(
+            handler, _WorkspaceUser(user.username, self.workspace), action, resource
+        )

@@ -1,0 +1,196 @@
+"""A real Hub, proxy, local single-user servers and the local Clerk instance, over HTTP.
+
+One Hub serves the module and the tests build on each other in order, as people would:
+sign in, open organizations, be refused, be managed by an organization's admin, lose a
+membership, lose a session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import quote
+
+import pytest
+
+from jupyter_clerk.devinstance.resources import membership_json
+from jupyter_clerk.devinstance.webhooks import new_webhook_secret, signed_delivery
+from jupyter_clerk.hub.demo import webhook_url
+from jupyter_clerk.hub.names import server_name
+from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA, Browser, Hub
+
+
+def sign_in(hub: Hub, user_id: str) -> Browser:
+    browser = hub.browser(user_id)
+    status, url, _ = browser.get("/hub/clerk/sign-in?next=%2Fhub%2Fhome")
+    assert (status, url) == (200, f"{hub.url}/hub/home"), (status, url)
+    return browser
+
+
+def server_url(user_id: str, org: str | None) -> str:
+    return f"/user/{quote(user_id)}/" + (f"{server_name(org)}/" if org else "")
+
+
+def open_server(browser: Browser, user_id: str, org: str | None, timeout: float = 120) -> None:
+    """What a tab does: ask the Hub to spawn, wait until the server answers us."""
+    name = f"/{server_name(org)}" if org else ""
+    browser.get(f"/hub/spawn/{quote(user_id)}{name}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # A page (not an API call) goes through the Hub's OAuth and gets the server's cookie.
+        status, url, _ = browser.get(server_url(user_id, org))
+        if status == 200 and url.startswith(browser.url + server_url(user_id, org)):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name or 'the personal server'} did not start")
+
+
+def server_state(hub: Hub, browser: Browser, user_id: str) -> dict:
+    status, _, body = browser.get(f"/hub/api/users/{quote(user_id)}")
+    assert status == 200, status
+    return json.loads(body)["servers"]
+
+
+def listing(browser: Browser, user_id: str, org: str | None) -> set[str]:
+    status, _, body = browser.get(server_url(user_id, org) + "api/contents/")
+    assert status == 200, (status, body[:200])
+    return {item["name"] for item in json.loads(body)["content"]}
+
+
+@pytest.fixture(scope="module")
+def ada(hub: Hub) -> Browser:
+    return sign_in(hub, ADA)
+
+
+def test_ada_signs_in_with_her_clerk_user_id_as_hub_name(hub: Hub, ada: Browser) -> None:
+    status, _, body = ada.get("/hub/api/user")
+    assert status == 200
+    model = json.loads(body)
+    assert model["name"] == ADA  # case kept
+    assert set(model["groups"]) == {ENGINES, PARTNERS}
+
+
+def test_two_organizations_are_two_servers_with_separate_cookies_and_directories(
+    hub: Hub, ada: Browser
+) -> None:
+    open_server(ada, ADA, ENGINES)
+    open_server(ada, ADA, PARTNERS)
+    (hub.workspace(f"orgs/{ENGINES}") / "engines.txt").write_text("engines")
+    (hub.workspace(f"orgs/{PARTNERS}") / "partners.txt").write_text("partners")
+    assert listing(ada, ADA, ENGINES) == {"engines.txt"}
+    assert listing(ada, ADA, PARTNERS) == {"partners.txt"}
+    # The Hub lists each server under its organization's name.
+    servers = server_state(hub, ada, ADA)
+    assert servers[server_name(ENGINES)]["display_name"] == "Analytical Engines"
+    assert servers[server_name(PARTNERS)]["display_name"] == "Difference Partners"
+    # One cookie per server, each scoped to its own server's path.
+    paths = {c.path.rstrip("/") for c in ada.cookie("jupyterhub-user-")}
+    assert {server_url(ADA, ENGINES).rstrip("/"), server_url(ADA, PARTNERS).rstrip("/")} <= paths
+
+
+def test_linus_asking_for_adas_organization_gets_403(hub: Hub) -> None:
+    linus = sign_in(hub, LINUS)
+    status, _, _ = linus.get(server_url(ADA, ENGINES) + "api/contents/")
+    assert status == 403
+    status, _, _ = linus.get(f"/hub/spawn/{quote(LINUS)}/{server_name(ENGINES)}")
+    assert status == 403
+
+
+def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float = 60) -> None:
+    name = server_name(org) if org else ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, body = browser.get(f"/hub/api/users/{quote(user_id)}")
+        if status == 200 and name not in json.loads(body).get("servers", {}):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name or 'the personal server'} of {user_id} is still running")
+
+
+def test_a_forged_or_replayed_webhook_stops_nothing(hub: Hub, ada: Browser) -> None:
+    membership = hub.in_instance(hub.instance.data.membership, ADA, PARTNERS)
+    data = hub.in_instance(membership_json, membership, hub.instance.data)
+    url = webhook_url(hub.url)
+
+    def post(body: str, headers: dict[str, str]) -> int:
+        return Browser(hub.url).get(
+            url.removeprefix(hub.url), method="POST", body=body.encode(), headers=headers
+        )[0]
+
+    forged = signed_delivery(new_webhook_secret(), "organizationMembership.deleted", data)
+    assert post(*forged) == 400
+    genuine = signed_delivery(hub.instance.webhooks.secret, "session.created", {})
+    assert post(*genuine) == 204  # a genuine event the Hub has nothing to do for
+    assert post(*genuine) == 400  # the same delivery again: a replay
+    assert listing(ada, ADA, PARTNERS) == {"partners.txt"}, "her server must still run"
+
+
+@pytest.fixture(scope="module")
+def vera(hub: Hub) -> Browser:
+    return sign_in(hub, VERA)
+
+
+def test_clerk_roles_decide_write_and_execute_in_a_hub_mode_server(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, ENGINES)
+    engines = server_url(VERA, ENGINES)
+    # Vera is org:viewer (org:jupyter:read only): she reads, but neither writes nor runs code.
+    assert vera.get(engines + "api/contents/")[0] == 200
+    assert vera.send("PUT", engines + "api/contents/notes.txt", _text_file()) == 403
+    assert vera.send("POST", engines + "api/kernels", {"name": "python3"}) == 403
+    # Ada is org:admin of the same organization: the same requests succeed in her server.
+    mine = server_url(ADA, ENGINES)
+    assert ada.send("PUT", mine + "api/contents/notes.txt", _text_file()) == 201
+    assert (hub.workspace(f"orgs/{ENGINES}") / "notes.txt").read_text() == "hello"
+
+
+def test_an_organization_admin_manages_that_organizations_servers_and_nothing_else(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, None)
+    grace = sign_in(hub, GRACE)  # admin of Difference Partners, where Vera is not
+    engines = f"/hub/api/users/{quote(VERA)}/servers/{server_name(ENGINES)}"
+    personal = f"/hub/api/users/{quote(VERA)}/server"
+    for browser in (ada, grace):
+        browser.get("/hub/home")  # the Hub's page sets the _xsrf cookie its script sends
+    assert grace.send("DELETE", engines) in (403, 404)
+    assert ada.send("DELETE", personal) in (403, 404)
+    assert ada.send("DELETE", engines) in (202, 204)
+    wait_stopped(vera, VERA, ENGINES)
+    _, _, body = vera.get(f"/hub/api/users/{quote(VERA)}")
+    assert "" in json.loads(body)["servers"], "Vera's personal server must still run"
+
+
+def test_a_deleted_membership_stops_that_organizations_server(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    open_server(vera, VERA, ENGINES)
+    hub.in_instance(hub.instance.remove_membership, VERA, ENGINES)  # sends the webhook
+    wait_stopped(vera, VERA, ENGINES)
+    _, _, body = vera.get(f"/hub/api/users/{quote(VERA)}")
+    assert "" in json.loads(body)["servers"], "only that organization's server stops"
+    # And it cannot be started again: the membership is checked at every spawn.
+    assert vera.get(f"/hub/spawn/{quote(VERA)}/{server_name(ENGINES)}")[0] == 403
+
+
+def test_after_a_revoked_session_the_next_page_load_asks_for_sign_in(
+    hub: Hub, ada: Browser
+) -> None:
+    assert ada.get("/hub/home")[1] == f"{hub.url}/hub/home"
+    hub.in_instance(hub.instance.revoke_session, ada.session_id)  # sends the webhook
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, url, body = ada.get("/hub/home")
+        if url != f"{hub.url}/hub/home":
+            break
+        time.sleep(0.3)
+    assert url.startswith(f"{hub.url}/hub/clerk/sign-in"), url
+    assert b"sign-in-link" in body
+    # Her servers stopped with the session: the old server cookie opens nothing.
+    status, url, _ = ada.get(server_url(ADA, ENGINES) + "api/contents/")
+    assert status != 200 or "/hub/" in url, (status, url)
+
+
+def _text_file() -> dict[str, str]:
+    return {"type": "file", "format": "text", "content": "hello"}
