@@ -1,0 +1,156 @@
+"""One request's view of its workspace: folders pinned by descriptor, handed to Jupyter as paths.
+
+Jupyter's file managers take path strings everywhere. The strings handed to them here are
+`/proc/self/fd/<fd>` (a folder) or `/proc/self/fd/<fd>/<name>` (an entry of a folder): the
+kernel resolves the descriptor to the folder that was opened, whatever has been renamed or
+swapped since, so Jupyter's own code acts on what was opened. The final name is still looked
+up by Jupyter: every operation that would follow a link there (open, write, copy, rename,
+delete) is overridden in `contents.py` to use `*at` calls with `O_NOFOLLOW`.
+
+The descriptors live as long as the request: they are closed when it finishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import weakref
+from typing import Any
+
+from tornado import web
+
+from .resolution import WorkspaceRequired
+from .safe_fs import DIRECTORY, Escape, Walker
+
+PINNED_PREFIX = "/proc/self/fd"
+_PINNED = re.compile(r"/proc/self/fd/(\d+)(?:/([^/]+))?")
+
+
+class OutsideWorkspace(web.HTTPError, PermissionError):
+    """A path that leaves the workspace. Also a PermissionError, so that a directory listing
+    skips a symlink pointing out instead of failing as a whole."""
+
+    def __init__(self) -> None:
+        web.HTTPError.__init__(self, 404, "No such file in this workspace.")
+        self.errno = errno.EACCES
+
+
+_server_roots: dict[str, int] = {}
+
+
+def open_workspace_root(server_root: str, relative_dir: str) -> int:
+    """The workspace folder, opened from its parent without following a link at any step
+    below the server root (created owner-only on first use). Done on every request: a
+    folder replaced by a link since the last one is refused, never followed."""
+    root_fd = _server_roots.get(server_root)
+    if root_fd is None:
+        # The server root is the administrator's configuration: it may itself be a link.
+        root_fd = _server_roots.setdefault(
+            server_root, os.open(server_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        )
+    fd = os.dup(root_fd)
+    try:
+        for name in relative_dir.split("/"):
+            try:
+                child = os.open(name, DIRECTORY, dir_fd=fd)
+            except FileNotFoundError:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, 0o700, dir_fd=fd)
+                child = os.open(name, DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except OSError as error:
+        os.close(fd)
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise WorkspaceRequired() from None
+        raise
+    return fd
+
+
+class RequestFiles:
+    """The pinned folders of one request; `close()` releases them all."""
+
+    def __init__(self, root_fd: int, root_path: str, *, use_openat2: bool | None = None) -> None:
+        self.walker = Walker(root_fd, root_path)
+        if use_openat2 is not None:
+            self.walker.use_openat2 = use_openat2
+        self._fds = [root_fd]
+        self._pins: dict[str, str] = {"": f"{PINNED_PREFIX}/{root_fd}"}
+
+    def _keep(self, fd: int) -> int:
+        self._fds.append(fd)
+        return fd
+
+    def locate(self, rel: str) -> tuple[int, str]:
+        """The pinned folder that holds `rel` and the name of its final entry (not a link)."""
+        try:
+            dir_fd, name = self.walker.locate(rel)
+        except Escape:
+            raise OutsideWorkspace() from None
+        except (FileNotFoundError, NotADirectoryError):
+            raise web.HTTPError(404, "No such file or directory.") from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise OutsideWorkspace() from None
+            raise
+        return self._keep(dir_fd), name
+
+    def pin(self, rel: str) -> str:
+        """`rel` as a path that names what was opened: a folder by its own descriptor, any
+        other entry as a name in its pinned folder."""
+        rel = rel.strip("/")
+        pinned = self._pins.get(rel)
+        if pinned is not None:
+            return pinned
+        dir_fd, name = self.locate(rel)
+        if not name:
+            pinned = f"{PINNED_PREFIX}/{dir_fd}"
+        else:
+            try:
+                folder = self._keep(os.open(name, DIRECTORY | os.O_NONBLOCK, dir_fd=dir_fd))
+                pinned = f"{PINNED_PREFIX}/{folder}"
+            except (NotADirectoryError, FileNotFoundError):
+                pinned = f"{PINNED_PREFIX}/{dir_fd}/{name}"
+            except OSError as error:
+                if error.errno == errno.ELOOP:  # swapped for a link since `locate`
+                    raise OutsideWorkspace() from None
+                raise
+        self._pins[rel] = pinned
+        return pinned
+
+    def unpin(self, rel: str) -> None:
+        """Forget what `rel` named (after a rename or delete), keeping its descriptors."""
+        rel = rel.strip("/")
+        for key in [k for k in self._pins if k == rel or k.startswith(rel + "/")]:
+            if key:
+                del self._pins[key]
+
+    def entry(self, os_path: str) -> tuple[int, str]:
+        """The pinned folder and entry name a path handed out by `pin` stands for. Anything
+        else (a path Jupyter built itself, a descriptor of another request) is refused."""
+        match = _PINNED.fullmatch(os_path)
+        if match is None or int(match.group(1)) not in self._fds:
+            raise OutsideWorkspace()
+        return int(match.group(1)), match.group(2) or ""
+
+    def close(self) -> None:
+        fds, self._fds = self._fds, []
+        self._pins.clear()
+        for fd in fds:
+            os.close(fd)
+
+
+def attach(handler: Any, files: RequestFiles) -> None:
+    """Close `files` when the request finishes (or, failing that, when the handler goes)."""
+    weakref.finalize(handler, files.close)
+    finish = getattr(handler, "on_finish", None)
+    if finish is None:
+        return
+
+    def on_finish() -> None:
+        files.close()
+        finish()
+
+    handler.on_finish = on_finish
