@@ -27,7 +27,7 @@ from traitlets import Int, TraitError, default, validate
 
 from ..settings_env import env_str
 from .files_handler import WorkspaceFilesHandler
-from .pinned import PINNED_PREFIX, OutsideWorkspace, RequestFiles, attach, open_workspace_root
+from .pinned import OutsideWorkspace, RequestFiles, attach, open_workspace_root
 from .resolution import current_workspace, workspace_root
 from .safe_fs import (
     DIRECTORY,
@@ -76,15 +76,15 @@ def _refusing_special_files() -> Iterator[None]:
 class WorkspaceRoot:
     """Paths of the request being handled, pinned under its workspace root."""
 
+    # What resolves paths: the hostile-tenant tests swap in a check-then-use one to show
+    # that their attacks succeed without this protection.
+    request_files_class: type[RequestFiles] = RequestFiles
+
     @property
     def root_dir(self) -> str:
         if CallContext.get(CallContext.JUPYTER_HANDLER) is None:
             return NO_WORKSPACE
-        self._request_files()
-        # Pinned paths all start here, so Jupyter's hidden-file checks (made relative to
-        # the root) work on them; hidden folders above the final name are refused by
-        # `_get_os_path` itself.
-        return PINNED_PREFIX
+        return self._request_files().jupyter_root
 
     def _request_files(self) -> RequestFiles:
         handler = CallContext.get(CallContext.JUPYTER_HANDLER)
@@ -97,10 +97,8 @@ class WorkspaceRoot:
             if server_root is None:
                 server_root = self._clerk_server_root = _server_root(self)
             root_fd = open_workspace_root(server_root, workspace.relative_dir)
-            files = RequestFiles(
-                root_fd,
-                workspace_root(server_root, workspace.relative_dir),
-                use_openat2=getattr(handler, "_clerk_use_openat2", None),
+            files = self.request_files_class(
+                root_fd, workspace_root(server_root, workspace.relative_dir)
             )
             handler._clerk_request_files = files
             attach(handler, files)
@@ -237,6 +235,13 @@ class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
                 return open_leaf(dir_fd, name, os.O_RDONLY)
         except FileNotFoundError:
             raise web.HTTPError(404, "No such file.") from None
+
+    async def _dir_model(self, path: str, content: bool = True) -> dict[str, Any]:
+        # Only a folder pinned by its own descriptor is listed: a name that was a file
+        # when pinned may be a link to a folder by now.
+        if self._request_files().entry(self._get_os_path(path))[1]:
+            raise web.HTTPError(404, "No such directory.")
+        return await super()._dir_model(path, content)
 
     async def _save_directory(self, os_path: str, model: Any, path: str = "") -> None:
         dir_fd, name = self._request_files().entry(os_path)

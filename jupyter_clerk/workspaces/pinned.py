@@ -1,7 +1,7 @@
 """One request's view of its workspace: folders pinned by descriptor, handed to Jupyter as paths.
 
 Jupyter's file managers take path strings everywhere. The strings handed to them here are
-`/proc/self/fd/<fd>` (a folder) or `/proc/self/fd/<fd>/<name>` (an entry of a folder): the
+`/proc/self/fd/<fd>/.` (a folder) or `/proc/self/fd/<fd>/<name>` (an entry of a folder): the
 kernel resolves the descriptor to the folder that was opened, whatever has been renamed or
 swapped since, so Jupyter's own code acts on what was opened. The final name is still looked
 up by Jupyter: every operation that would follow a link there (open, write, copy, rename,
@@ -16,6 +16,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 import weakref
 from typing import Any
 
@@ -25,7 +26,7 @@ from .resolution import WorkspaceRequired
 from .safe_fs import DIRECTORY, Escape, Walker
 
 PINNED_PREFIX = "/proc/self/fd"
-_PINNED = re.compile(r"/proc/self/fd/(\d+)(?:/([^/]+))?")
+_PINNED = re.compile(r"/proc/self/fd/(\d+)(?:/\.)?(?:/([^/]+))?")
 
 
 class OutsideWorkspace(web.HTTPError, PermissionError):
@@ -72,12 +73,14 @@ def open_workspace_root(server_root: str, relative_dir: str) -> int:
 class RequestFiles:
     """The pinned folders of one request; `close()` releases them all."""
 
-    def __init__(self, root_fd: int, root_path: str, *, use_openat2: bool | None = None) -> None:
+    # Jupyter's hidden-file checks are made relative to the root it is given: every pinned
+    # path starts here. (Hidden folders above the final name are refused by the manager.)
+    jupyter_root = PINNED_PREFIX
+
+    def __init__(self, root_fd: int, root_path: str) -> None:
         self.walker = Walker(root_fd, root_path)
-        if use_openat2 is not None:
-            self.walker.use_openat2 = use_openat2
         self._fds = [root_fd]
-        self._pins: dict[str, str] = {"": f"{PINNED_PREFIX}/{root_fd}"}
+        self._pins: dict[str, str] = {"": _folder(root_fd)}
 
     def _keep(self, fd: int) -> int:
         self._fds.append(fd)
@@ -106,17 +109,20 @@ class RequestFiles:
             return pinned
         dir_fd, name = self.locate(rel)
         if not name:
-            pinned = f"{PINNED_PREFIX}/{dir_fd}"
+            pinned = _folder(dir_fd)
         else:
             try:
-                folder = self._keep(os.open(name, DIRECTORY | os.O_NONBLOCK, dir_fd=dir_fd))
-                pinned = f"{PINNED_PREFIX}/{folder}"
-            except (NotADirectoryError, FileNotFoundError):
-                pinned = f"{PINNED_PREFIX}/{dir_fd}/{name}"
+                folder = os.open(name, DIRECTORY | os.O_NONBLOCK, dir_fd=dir_fd)
+                pinned = _folder(self._keep(folder))
+            except FileNotFoundError:
+                return f"{PINNED_PREFIX}/{dir_fd}/{name}"  # not kept: it is about to be made
             except OSError as error:
-                if error.errno == errno.ELOOP:  # swapped for a link since `locate`
+                if error.errno not in (errno.ENOTDIR, errno.ELOOP):
+                    raise
+                # Not a folder: a file, or a link swapped in since `locate`.
+                if stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
                     raise OutsideWorkspace() from None
-                raise
+                pinned = f"{PINNED_PREFIX}/{dir_fd}/{name}"
         self._pins[rel] = pinned
         return pinned
 
@@ -131,7 +137,7 @@ class RequestFiles:
         """The pinned folder and entry name a path handed out by `pin` stands for. Anything
         else (a path Jupyter built itself, a descriptor of another request) is refused."""
         match = _PINNED.fullmatch(os_path)
-        if match is None or int(match.group(1)) not in self._fds:
+        if match is None or int(match.group(1)) not in self._fds or match.group(2) in (".", ".."):
             raise OutsideWorkspace()
         return int(match.group(1)), match.group(2) or ""
 
@@ -140,6 +146,11 @@ class RequestFiles:
         self._pins.clear()
         for fd in fds:
             os.close(fd)
+
+
+def _folder(fd: int) -> str:
+    # "/." so that stat() and listdir() reach the folder, not the /proc link to it.
+    return f"{PINNED_PREFIX}/{fd}/."
 
 
 def attach(handler: Any, files: RequestFiles) -> None:

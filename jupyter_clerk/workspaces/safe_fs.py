@@ -77,11 +77,16 @@ HAVE_OPENAT2 = _probe_openat2()
 class Walker:
     """Resolves paths beneath `root_fd`, whose host path is `root_path` (for absolute links).
 
-    `use_openat2` is a switch so that tests run both ways on a kernel that has it."""
+    `use_openat2` follows `HAVE_OPENAT2` unless given: tests turn that off to run the walk
+    on a kernel that has openat2."""
 
     root_fd: int
     root_path: str
-    use_openat2: bool = HAVE_OPENAT2
+    use_openat2: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.use_openat2 is None:
+            self.use_openat2 = HAVE_OPENAT2
 
     def open_dir(self, rel: str) -> int:
         """A descriptor of the folder `rel` (relative to the root; links inside followed)."""
@@ -145,9 +150,13 @@ class Walker:
                         stack.append(os.open(name, DIRECTORY, dir_fd=stack[-1]))
                         continue
                     except OSError as error:
-                        if error.errno != errno.ELOOP:
+                        # A link answers ELOOP or ENOTDIR (O_DIRECTORY | O_NOFOLLOW).
+                        if error.errno not in (errno.ELOOP, errno.ENOTDIR):
                             raise
-                    target = os.readlink(name, dir_fd=stack[-1])
+                        try:
+                            target = os.readlink(name, dir_fd=stack[-1])
+                        except OSError:
+                            raise error from None
                 hops += 1
                 if hops > MAX_HOPS:
                     raise OSError(errno.ELOOP, "too many links", name)
