@@ -95,7 +95,7 @@ class RequestFiles:
         except (FileNotFoundError, NotADirectoryError):
             raise web.HTTPError(404, "No such file or directory.") from None
         except OSError as error:
-            if error.errno == errno.ELOOP:
+            if error.errno in (errno.ELOOP, errno.EINVAL):  # a loop, or a link swapped mid-walk
                 raise OutsideWorkspace() from None
             raise
         return self._keep(dir_fd), name

@@ -144,7 +144,10 @@ class Walker:
                         return stack.pop(), name
                     if not stat.S_ISLNK(info.st_mode):
                         return stack.pop(), name
-                    target = os.readlink(name, dir_fd=stack[-1])
+                    try:
+                        target = os.readlink(name, dir_fd=stack[-1])
+                    except OSError:  # swapped since the stat: look again (it costs a hop)
+                        target = name
                 else:
                     try:
                         stack.append(os.open(name, DIRECTORY, dir_fd=stack[-1]))
