@@ -91,7 +91,7 @@ class WorkspaceRoot:
         if handler is None:
             raise OutsideWorkspace()
         files = getattr(handler, "_clerk_request_files", None)
-        if files is None:
+        if files is None or files.closed:  # closed: a task that outlived its request
             workspace = current_workspace()
             server_root = getattr(self, "_clerk_server_root", None)
             if server_root is None:
@@ -282,7 +282,9 @@ class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
             raise web.HTTPError(404, f"File or directory does not exist: {path}") from None
         with self.perm_to_403():
             if stat.S_ISDIR(info.st_mode):
-                if not self.always_delete_dir:
+                # Jupyter refuses a non-empty folder only when it would really delete it;
+                # with the trash on (its default) it moves the whole folder.
+                if not self.delete_to_trash and not self.always_delete_dir:
                     child = os.open(name, DIRECTORY, dir_fd=dir_fd)
                     try:
                         names = set(os.listdir(child)) - {self.checkpoints.checkpoint_dir}

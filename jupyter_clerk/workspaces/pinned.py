@@ -141,7 +141,14 @@ class RequestFiles:
             raise OutsideWorkspace()
         return int(match.group(1)), match.group(2) or ""
 
+    @property
+    def closed(self) -> bool:
+        return self.walker.root_fd < 0
+
     def close(self) -> None:
+        # The numbers may be reused by the next open() anywhere in the server: nothing may
+        # resolve from them again.
+        self.walker.root_fd = -1
         fds, self._fds = self._fds, []
         self._pins.clear()
         for fd in fds:
