@@ -20,6 +20,7 @@ from typing import Any
 
 from anyio.to_thread import run_sync
 from jupyter_server import CallContext
+from jupyter_server import _tz as tz
 from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
@@ -174,6 +175,14 @@ class WorkspaceCheckpoints(WorkspaceRoot, AsyncFileCheckpoints):
             os.mkdir(leaf, 0o755, dir_fd=dir_fd)
         return files.pin(f"{folder}/{basename}-{checkpoint_id}{ext}")
 
+    async def checkpoint_model(self, checkpoint_id: str, os_path: str) -> dict[str, Any]:
+        # Jupyter stats the path, following a link the kernel may have put there.
+        dir_fd, name = self._request_files().entry(os_path)
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            raise web.HTTPError(404, "No such checkpoint.")
+        return {"id": checkpoint_id, "last_modified": tz.utcfromtimestamp(info.st_mtime)}
+
     async def rename_checkpoint(self, checkpoint_id: str, old_path: str, new_path: str) -> None:
         files = self._request_files()
         old_dir, old_name = files.entry(self.checkpoint_path(checkpoint_id, old_path))
@@ -224,6 +233,13 @@ class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
     def _files_handler_params_default(self) -> dict[str, Any]:
         # The handler reads through the contents manager; its static root is never used.
         return {"path": NO_WORKSPACE}
+
+    def is_writable(self, path: str) -> bool:
+        dir_fd, name = self._request_files().entry(self._get_os_path(path))
+        try:
+            return os.access(name or ".", os.W_OK, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            return False
 
     def open_for_download(self, path: str) -> int:
         """A descriptor of the regular file at `path`, for /files/ to stream."""

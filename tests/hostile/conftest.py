@@ -98,12 +98,25 @@ def open_by_path(server_root: str, relative_dir: str) -> int:
     return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
 
 
+def following_copy(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
+    """Copying without the protection: both ends opened following links."""
+    source = os.open(src, os.O_RDONLY, dir_fd=src_dir)
+    target = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=dst_dir)
+    try:
+        while data := os.read(source, 1 << 20):
+            os.write(target, data)
+    finally:
+        os.close(source)
+        os.close(target)
+
+
 @pytest.fixture(params=["protected", "unprotected"])
 def protection(request, monkeypatch) -> bool:
     """Whether the protection is on; off means the check-then-use resolution above."""
     if request.param == "unprotected":
         monkeypatch.setattr(contents.WorkspaceRoot, "request_files_class", CheckThenUse)
         monkeypatch.setattr(contents, "open_leaf", blocking_open_leaf)
+        monkeypatch.setattr(contents, "copy_leaf", following_copy)
         monkeypatch.setattr(contents, "open_workspace_root", open_by_path)
         monkeypatch.setattr(
             contents, "workspace_root", lambda server, rel: os.path.join(server, rel)

@@ -11,7 +11,7 @@ from traitlets import TraitError
 from jupyter_clerk.workspaces.contents import MAX_BYTES_ENV, WorkspaceContentsManager
 from jupyter_clerk.workspaces.pinned import OutsideWorkspace, RequestFiles
 from jupyter_clerk.workspaces.safe_fs import DIRECTORY
-from tests.devinstance.helpers import ADA, ENGINES
+from tests.devinstance.helpers import ADA, ENGINES, GRACE, PARTNERS
 
 
 @pytest.fixture
@@ -107,3 +107,17 @@ def test_a_closed_request_resolves_nothing_from_its_old_descriptors(tmp_path):
             files.pin("sub")
     finally:
         os.close(reused)
+
+
+async def test_a_checkpoint_replaced_by_a_link_restores_and_reveals_nothing(tab, ada, root):
+    grace = tab(GRACE, PARTNERS)
+    await grace.put("api/contents/notes.txt", text("theirs"))
+    await ada.put("api/contents/notes.txt", text("mine"))
+    assert (await ada.post("api/contents/notes.txt/checkpoints"))[0] == 201
+    checkpoint = root / "orgs" / ENGINES / ".ipynb_checkpoints" / "notes-checkpoint.txt"
+    checkpoint.unlink()
+    os.symlink(root / "orgs" / PARTNERS / "notes.txt", checkpoint)
+    assert (await ada.post("api/contents/notes.txt/checkpoints/checkpoint"))[0] == 404
+    assert (await ada.get("api/contents/notes.txt"))[1]["content"] == "mine"
+    assert (await ada.get("api/contents/notes.txt/checkpoints"))[0] == 404
+    assert (root / "orgs" / PARTNERS / "notes.txt").read_text() == "theirs"
