@@ -234,6 +234,11 @@ class WorkspaceContentsManager(WorkspaceRoot, AsyncLargeFileManager):
         # The handler reads through the contents manager; its static root is never used.
         return {"path": NO_WORKSPACE}
 
+    async def is_hidden(self, path: str) -> bool:
+        # By name (Linux has no hidden flag): Jupyter's check of a pinned folder would only
+        # see its descriptor number.
+        return any(part.startswith(".") for part in path.strip("/").split("/"))
+
     def is_writable(self, path: str) -> bool:
         dir_fd, name = self._request_files().entry(self._get_os_path(path))
         try:

@@ -62,6 +62,8 @@ async def test_files_in_hidden_folders_stay_hidden(ada, home):
     (home / ".secret" / "x.txt").write_text("x")
     assert (await ada.get("api/contents/.secret/x.txt"))[0] == 404
     assert (await ada.get("files/.secret/x.txt"))[0] == 404
+    assert (await ada.get("api/contents/.secret"))[0] == 404
+    assert (await ada.put("api/contents/.secret/y.txt", text("y")))[0] in (400, 404)
 
 
 async def test_a_folders_timestamp_is_its_own_not_its_descriptors(ada, home):
