@@ -101,11 +101,14 @@ def workspace_root(server_root: str, relative_dir: str) -> str:
     The resolution is cached, and re-checked on every call: a workspace folder (or its
     `users`/`orgs` parent) replaced by a link since is refused, never followed."""
     root = _resolved_root(server_root, relative_dir)
-    parent = os.path.dirname(root)
-    for path in (parent, root):
-        if not stat.S_ISDIR(os.lstat(path).st_mode):
-            _resolved_root.cache_clear()
-            raise WorkspaceRequired()
+    try:
+        modes = [os.lstat(path).st_mode for path in (os.path.dirname(root), root)]
+    except FileNotFoundError:  # removed since: made again
+        _resolved_root.cache_clear()
+        return _resolved_root(server_root, relative_dir)
+    if not all(stat.S_ISDIR(mode) for mode in modes):
+        _resolved_root.cache_clear()
+        raise WorkspaceRequired()
     return root
 
 
