@@ -162,7 +162,8 @@ def _folder(fd: int) -> str:
 
 def attach(handler: Any, files: RequestFiles) -> None:
     """Close `files` when the request finishes (or, failing that, when the handler goes)."""
-    weakref.finalize(handler, files.close)
+    with contextlib.suppress(TypeError):  # an object that takes no weak references
+        weakref.finalize(handler, files.close)
     finish = getattr(handler, "on_finish", None)
     if finish is None:
         return
