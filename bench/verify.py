@@ -28,7 +28,7 @@ PARTY = "https://notebooks.example.com"
 ROUNDS = 15
 
 
-def make_token(key: SigningKey) -> str:
+def make_token(key: SigningKey, *, user: str = "user_2aBenchUser", org: str = "org_2aBench") -> str:
     now = int(time.time())
     claims = {
         "azp": PARTY,
@@ -38,10 +38,10 @@ def make_token(key: SigningKey) -> str:
         "iss": ISSUER,
         "nbf": now - 5,
         "sid": "sess_2aBenchSession",
-        "sub": "user_2aBenchUser",
+        "sub": user,
         "v": 2,
         "fea": "o:jupyter",
-        "o": {"id": "org_2aBench", "rol": "admin", "slg": "bench", "per": "read,write", "fpm": "3"},
+        "o": {"id": org, "rol": "admin", "slg": "bench", "per": "read,write", "fpm": "3"},
     }
     return key.sign(
         {"alg": "RS256", "kid": key.kid, "typ": "JWT", "cat": "cl_B7d4PD111AAA"}, claims

@@ -1,13 +1,14 @@
 """Workspace-scoped managers against Jupyter's stock ones, and Backend API calls in steady state.
 
-1. Requests/s of `GET /api/contents/<dir>` and of a notebook save, with the workspace
-   managers vs the stock managers (same Clerk identity provider), in the same run.
+1. Requests/s of `GET /api/contents/<dir>` (a listing), `GET /api/contents/<file>` and of a
+   notebook save, with the workspace managers (every path resolved beneath the workspace's
+   descriptor) vs the stock managers (same Clerk identity provider), in the same run.
    Target ≥ 0.9×.
 2. Backend API calls per 10 000 requests from 50 people × 3 organizations, each request in
    an organization other than its token's (so each needs a membership), after a warm-up.
    Target: at most one call per person per membership TTL.
 
-    .venv/bin/python -m bench.workspaces [--requests 2000] [--rounds 2]
+    .venv/bin/python -m bench.workspaces [--requests 2000] [--rounds 2] [--managers-only]
 """
 
 from __future__ import annotations
@@ -48,12 +49,15 @@ NOTEBOOK = json.dumps(
 
 def managers_round(
     args: list[str], env: dict[str, str], headers: dict[str, str], scoped: bool, opts
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     with server(args, env) as (base_url, root):
         directory = os.path.join(root, "orgs", "org_2aBench") if scoped else root
         populate(os.path.join(directory, "data"))
         listing = asyncio.run(
             load(base_url + "api/contents/data", headers, opts.requests, opts.concurrency)
+        )
+        get = asyncio.run(
+            load(base_url + "api/contents/data/file0.txt", headers, opts.requests, opts.concurrency)
         )
         save = asyncio.run(
             load(
@@ -65,7 +69,7 @@ def managers_round(
                 body=NOTEBOOK,
             )
         )
-        return listing, save
+        return listing, get, save
 
 
 def compare_managers(opts) -> None:
@@ -76,7 +80,8 @@ def compare_managers(opts) -> None:
     for _ in range(opts.rounds):
         stock.append(managers_round(CLERK_PROVIDER_ONLY, env, headers, False, opts))
         scoped.append(managers_round(SCOPED, env, headers, True, opts))
-    for index, name in enumerate(("GET /api/contents/<dir>", "PUT notebook (save)")):
+    names = ("GET /api/contents/<dir>", "GET /api/contents/<file>", "PUT notebook (save)")
+    for index, name in enumerate(names):
         best_stock = max(r[index] for r in stock)
         best_scoped = max(r[index] for r in scoped)
         print(
@@ -166,8 +171,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--managers-only", action="store_true")
     opts = parser.parse_args()
     compare_managers(opts)
+    if opts.managers_only:
+        return
     started = time.perf_counter()
     asyncio.run(steady_state_calls(opts))
     print(f"(steady-state run took {time.perf_counter() - started:.0f} s)")

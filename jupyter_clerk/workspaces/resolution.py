@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -94,17 +95,32 @@ def workspace_directory(server_root: str | os.PathLike[str], workspace: Workspac
     return Path(workspace_root(os.fspath(server_root), workspace.relative_dir))
 
 
-@functools.lru_cache(maxsize=4096)
 def workspace_root(server_root: str, relative_dir: str) -> str:
-    """`workspace_directory` as a resolved string, for paths that read it many times."""
-    # Cached: Jupyter reads the root many times per request. Keys are validated ids.
+    """`workspace_directory` as a resolved string, for paths that read it many times.
+
+    The resolution is cached, and re-checked on every call: a workspace folder (or its
+    `users`/`orgs` parent) replaced by a link since is refused, never followed."""
+    root = _resolved_root(server_root, relative_dir)
+    try:
+        modes = [os.lstat(path).st_mode for path in (os.path.dirname(root), root)]
+    except FileNotFoundError:  # removed since: made again
+        _resolved_root.cache_clear()
+        return _resolved_root(server_root, relative_dir)
+    if not all(stat.S_ISDIR(mode) for mode in modes):
+        _resolved_root.cache_clear()
+        raise WorkspaceRequired()
+    return root
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_root(server_root: str, relative_dir: str) -> str:
     root = Path(server_root).resolve()
     directory = root / relative_dir
     if not directory.is_dir():
         directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.mkdir(mode=0o700, exist_ok=True)
     resolved = directory.resolve()
-    if resolved.parent.parent != root:  # a planted symlink must not move a workspace
+    if resolved != root / relative_dir:  # a planted symlink must not move a workspace
         raise WorkspaceRequired()
     return str(resolved)
 
