@@ -28,7 +28,7 @@ from traitlets import Int, TraitError, default, validate
 
 from ..settings_env import env_str
 from .authorizer import ClerkAuthorizer, workspace_actions
-from .file_errors import ClearFileErrors
+from .file_errors import ClearFileErrors, clear_file_errors
 from .files_handler import WorkspaceFilesHandler
 from .pinned import OutsideWorkspace, RequestFiles, attach, open_workspace_root
 from .resolution import current_workspace, workspace_root
@@ -116,7 +116,9 @@ class WorkspaceRoot:
             part.startswith(".") for part in path.split("/")[:-1]
         ):
             raise web.HTTPError(404, "No such file or directory.")
-        return self._request_files().pin(path)
+        # Handlers such as nbconvert call this directly: its OS errors must be clear 4xx too.
+        with clear_file_errors():
+            return self._request_files().pin(path)
 
     @contextmanager
     def open(self, os_path: str, mode: str = "r", **kwargs: Any) -> Iterator[Any]:
@@ -253,14 +255,12 @@ class WorkspaceContentsManager(
 
     def open_for_download(self, path: str) -> int:
         """A descriptor of the regular file at `path`, for /files/ to stream."""
-        dir_fd, name = self._request_files().entry(self._get_os_path(path))
-        if not name:
-            raise web.HTTPError(404, "No such file.")
-        try:
+        with clear_file_errors():
+            dir_fd, name = self._request_files().entry(self._get_os_path(path))
+            if not name:
+                raise web.HTTPError(404, "No such file.")
             with _refusing_special_files():
                 return open_leaf(dir_fd, name, os.O_RDONLY)
-        except FileNotFoundError:
-            raise web.HTTPError(404, "No such file.") from None
 
     async def _dir_model(self, path: str, content: bool = True) -> dict[str, Any]:
         # Only a folder pinned by its own descriptor is listed: a name that was a file
