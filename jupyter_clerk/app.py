@@ -19,6 +19,7 @@ from .workspaces.authorizer import ClerkAuthorizer
 from .workspaces.contents import WorkspaceContentsManager
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .workspaces.socket_limits import BoundedKernelConnection, ClerkSocketLimits
 from .workspaces.terminals import WorkspaceTerminalManager
 
 
@@ -92,6 +93,9 @@ class ClerkApp(ExtensionApp):
         serverapp.contents_manager_class = WorkspaceContentsManager
         serverapp.kernel_manager_class = WorkspaceKernelManager
         serverapp.session_manager_class = WorkspaceSessionManager
+        # Refuses kernel WebSockets past c.ClerkSocketLimits.max_kernel_websockets.
+        if "kernel_websocket_connection_class" not in serverapp.config.ServerApp:
+            serverapp.kernel_websocket_connection_class = BoundedKernelConnection
         # A security extension that fails to load must stop the server, not be skipped.
         serverapp.reraise_server_extension_failures = True
 
@@ -120,9 +124,24 @@ class ClerkApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         # JupyterLab's page config carries what the front end needs to get Clerk tokens.
+        self._raise_socket_limits()
         provider = self.serverapp.identity_provider
+        if self.webhook_signing_secret and getattr(provider, "revalidator", None) is not None:
+            provider.revalidator.webhooks_configured(
+                provider.websocket_revalidate_backoff_with_webhooks
+            )
         if isinstance(provider, ClerkIdentityProvider):
             settings = self.serverapp.web_app.settings
             settings["page_config_hook"] = page_config_hook(
                 browser_config(provider), settings.get("page_config_hook")
             )
+
+    def _raise_socket_limits(self) -> None:
+        # Before the first kernel: the ZMQ context only takes a new limit before its first socket.
+        limits = ClerkSocketLimits(parent=self.serverapp)
+        allowed = limits.raise_open_files()
+        context = getattr(self.serverapp.kernel_manager, "context", None)
+        if limits.max_kernel_websockets == 0:
+            BoundedKernelConnection.limit = None
+        else:
+            BoundedKernelConnection.limit = limits.raise_zmq_sockets(context, allowed)

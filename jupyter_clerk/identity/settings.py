@@ -97,6 +97,34 @@ class ClerkSettings(LoggingConfigurable):
     membership_cache_seconds = Float(
         60.0, help="How long an organization membership read from Clerk is trusted."
     ).tag(config=True)
+    # --- scale: what one server holds, and what it asks of Clerk -------------------------
+    backend_api_budget_share = Float(
+        0.2,
+        help="Share of Clerk's Backend API rate limit (1 000 requests per 10 s on production "
+        "instances, 100 on development ones, i.e. sk_test_ keys) that re-checking the sessions "
+        "of open WebSockets may use; the rest is left for sign-ins, memberships and client "
+        "tokens. Env: CLERK_BACKEND_API_BUDGET_SHARE.",
+    ).tag(config=True)
+    websocket_revalidate_concurrency = Int(
+        8, help="Session re-checks in flight at once during a revalidation round."
+    ).tag(config=True)
+    websocket_revalidate_backoff_with_webhooks = Float(
+        6.0,
+        help="With webhooks configured (c.ClerkApp.webhook_signing_secret), sessions are "
+        "re-checked this many times less often: webhooks already report revocations.",
+    ).tag(config=True)
+    membership_stale_seconds = Float(
+        30.0,
+        help="How long past membership_cache_seconds a membership is still served while it is "
+        "being refreshed (or Clerk is rate-limited or down). A removed member keeps access at "
+        "most membership_cache_seconds + this, when no webhook reports the removal.",
+    ).tag(config=True)
+    profile_cache_seconds = Float(
+        600.0,
+        help="How long a person's name and picture (for the top bar) are kept; the user.updated "
+        "and user.deleted webhooks drop them sooner.",
+    ).tag(config=True)
+
     allow_local_instance = Bool(
         help="Accept a Clerk instance on a loopback address (the local development instance). "
         "Env: CLERK_ALLOW_LOCAL_INSTANCE=1."
@@ -144,6 +172,31 @@ class ClerkSettings(LoggingConfigurable):
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
         return env_flag("CLERK_PERSONAL_WORKSPACES", True)
+
+    @default("backend_api_budget_share")
+    def _backend_api_budget_share_default(self) -> float:
+        value = env_str("CLERK_BACKEND_API_BUDGET_SHARE", "0.2")
+        try:
+            return float(value)
+        except ValueError:
+            raise ClerkConfigError(
+                "c.ClerkIdentityProvider.backend_api_budget_share "
+                f"(CLERK_BACKEND_API_BUDGET_SHARE): {value!r} is not a number."
+            ) from None
+
+    @validate("backend_api_budget_share")
+    def _validate_backend_api_budget_share(self, proposal: dict[str, Any]) -> float:
+        if not 0 < proposal["value"] <= 1:
+            raise ClerkConfigError(
+                "c.ClerkIdentityProvider.backend_api_budget_share "
+                "(CLERK_BACKEND_API_BUDGET_SHARE) must be more than 0 and at most 1."
+            )
+        return proposal["value"]
+
+    def _backend_api_calls_per_second(self) -> float:
+        """Clerk's documented rate limit, by the kind of secret key, times our share."""
+        per_ten_seconds = 1000 if self.secret_key.startswith("sk_live_") else 100
+        return per_ten_seconds / 10 * self.backend_api_budget_share
 
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:

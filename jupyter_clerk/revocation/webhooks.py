@@ -98,6 +98,9 @@ async def apply_event(
     if kind in _SESSION_EVENTS and valid_id(SESSION_ID, data.get("id")):
         status = str(kind).partition(".")[2]
         return f"closed {revocation.session_ended(data['id'], status)} socket(s)"
+    if kind == "user.updated" and valid_id(USER_ID, data.get("id")):
+        revocation.user_updated(data["id"])
+        return "forgot the cached profile"
     if kind == "user.deleted" and valid_id(USER_ID, data.get("id")):
         return f"closed {await revocation.user_deleted(data['id'], kernel_manager)} socket(s)"
     if kind in _MEMBERSHIP_EVENTS:
