@@ -103,7 +103,7 @@ class TokenBucket:
         now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
         self._at = now
-        if self._tokens >= 1:
+        if self._tokens >= 1 - 1e-9:  # rounding must not leave a waiter short forever
             self._tokens -= 1
             return 0.0
         return (1 - self._tokens) / self._rate

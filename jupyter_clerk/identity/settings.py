@@ -177,7 +177,7 @@ class ClerkSettings(LoggingConfigurable):
     def _backend_api_budget_share_default(self) -> float:
         value = env_str("CLERK_BACKEND_API_BUDGET_SHARE", "0.2")
         try:
-            return float(value)
+            return _budget_share(float(value))
         except ValueError:
             raise ClerkConfigError(
                 "c.ClerkIdentityProvider.backend_api_budget_share "
@@ -186,12 +186,7 @@ class ClerkSettings(LoggingConfigurable):
 
     @validate("backend_api_budget_share")
     def _validate_backend_api_budget_share(self, proposal: dict[str, Any]) -> float:
-        if not 0 < proposal["value"] <= 1:
-            raise ClerkConfigError(
-                "c.ClerkIdentityProvider.backend_api_budget_share "
-                "(CLERK_BACKEND_API_BUDGET_SHARE) must be more than 0 and at most 1."
-            )
-        return proposal["value"]
+        return _budget_share(proposal["value"])
 
     def _backend_api_calls_per_second(self) -> float:
         """Clerk's documented rate limit, by the kind of secret key, times our share."""
@@ -312,3 +307,12 @@ class ClerkSettings(LoggingConfigurable):
             HttpFetch(url, headers, self.http_timeout_seconds),
             cooldown=self.jwks_refresh_cooldown_seconds,
         )
+
+
+def _budget_share(value: float) -> float:
+    if not 0 < value <= 1:
+        raise ClerkConfigError(
+            "c.ClerkIdentityProvider.backend_api_budget_share (CLERK_BACKEND_API_BUDGET_SHARE) "
+            "must be more than 0 and at most 1."
+        )
+    return value

@@ -66,8 +66,7 @@ class OpenSockets:
 
     def close_tagged(self, tag: tuple[str, str], reason: str) -> int:
         """Closes the sockets of one session, user or organization; returns how many."""
-        handlers = self._index.pop(tag, None)
-        return self._close(list(handlers) if handlers else [], reason)
+        return self._close(list(self._index.get(tag, ())), reason)
 
     def close_tagged_where(
         self, tag: tuple[str, str], predicate: Callable[[SocketOwner], bool], reason: str
@@ -79,8 +78,15 @@ class OpenSockets:
     def _close(self, doomed: list[Any], reason: str) -> int:
         closed = 0
         for handler in doomed:
-            if self._sockets.pop(handler, None) is None:
+            owner = self._sockets.pop(handler, None)
+            if owner is None:
                 continue  # already closed through another of its tags
+            for tag in owner_tags(owner):
+                handlers = self._index.get(tag)
+                if handlers is not None:
+                    handlers.discard(handler)
+                    if not handlers:
+                        del self._index[tag]
             closed += 1
             try:
                 handler.close(CLOSE_CODE, reason)
@@ -118,8 +124,10 @@ class SessionRevalidator:
         concurrency: int = 8,
         jitter: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._sockets = sockets
+        self._sleep = sleep
         self._get_session = get_session
         self.interval = interval
         self._on_ended = on_ended or (
@@ -154,7 +162,7 @@ class SessionRevalidator:
             nonlocal closed
             for session_id in pending:  # shared: each session goes to exactly one worker
                 while wait := self._budget.take():
-                    await asyncio.sleep(wait)
+                    await self._sleep(wait)
                 status = await self._status(session_id)
                 if status is not None and status != "active":
                     closed += self._on_ended(session_id, status)
