@@ -40,7 +40,7 @@ def open_sockets(count: int) -> tuple[OpenSockets, list[FakeSocket]]:
 
 
 async def test_a_round_keeps_at_most_concurrency_calls_in_flight():
-    sockets, held = open_sockets(100)
+    sockets, _held = open_sockets(100)  # held: the index is weak
     in_flight, most = 0, 0
 
     async def get_session(session_id: str) -> Session:
@@ -68,7 +68,7 @@ async def test_a_round_stays_within_its_share_of_clerks_rate_limit():
         called_at.append(now[0])
         return session(session_id, "active")
 
-    sockets, held = open_sockets(30)
+    sockets, _held = open_sockets(30)
     revalidator = SessionRevalidator(
         sockets,
         get_session,
