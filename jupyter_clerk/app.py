@@ -126,10 +126,12 @@ class ClerkApp(ExtensionApp):
         # JupyterLab's page config carries what the front end needs to get Clerk tokens.
         self._raise_socket_limits()
         provider = self.serverapp.identity_provider
-        if self.webhook_signing_secret and getattr(provider, "revalidator", None) is not None:
-            provider.revalidator.webhooks_configured(
-                provider.websocket_revalidate_backoff_with_webhooks
-            )
+        if self.webhook_signing_secret and isinstance(provider, ClerkIdentityProvider):
+            # Webhooks report revocations and membership changes at once: poll less.
+            backoff = provider.websocket_revalidate_backoff_with_webhooks
+            for polled in (provider.revalidator, provider.memberships):
+                if polled is not None:
+                    polled.webhooks_configured(backoff)
         if isinstance(provider, ClerkIdentityProvider):
             settings = self.serverapp.web_app.settings
             settings["page_config_hook"] = page_config_hook(

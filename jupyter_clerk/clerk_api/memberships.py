@@ -80,6 +80,10 @@ class MembershipCache:
             future = self._start_lookup(user_id)
         return await asyncio.shield(future)
 
+    def webhooks_configured(self, backoff: float) -> None:
+        """organizationMembership webhooks invalidate at once: the TTL is only a safety net."""
+        self._ttl *= backoff
+
     def invalidate_user(self, user_id: str) -> None:
         self._generation += 1
         self._entries.pop(user_id)

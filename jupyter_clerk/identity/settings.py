@@ -110,8 +110,9 @@ class ClerkSettings(LoggingConfigurable):
     ).tag(config=True)
     websocket_revalidate_backoff_with_webhooks = Float(
         6.0,
-        help="With webhooks configured (c.ClerkApp.webhook_signing_secret), sessions are "
-        "re-checked this many times less often: webhooks already report revocations.",
+        help="With webhooks configured (c.ClerkApp.webhook_signing_secret), the sessions of open "
+        "WebSockets are re-checked, and memberships looked up again, this many times less "
+        "often: webhooks already report revocations and membership changes.",
     ).tag(config=True)
     membership_stale_seconds = Float(
         30.0,

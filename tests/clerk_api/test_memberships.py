@@ -165,3 +165,16 @@ async def test_invalidation_during_a_lookup_is_not_undone_by_it(cache, clerk_ins
     await lookup
     await cache.memberships(ADA)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
+
+
+async def test_with_webhooks_the_ttl_is_longer_and_an_invalidation_still_applies_at_once(
+    cache, clerk_instance, clock
+):
+    cache.webhooks_configured(6)
+    await cache.memberships(ADA)
+    clock.now += 300
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 1
+    cache.invalidate_user(ADA)  # an organizationMembership webhook
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2

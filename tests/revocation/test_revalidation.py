@@ -139,3 +139,10 @@ def test_a_bad_budget_share_names_the_trait_and_the_variable(monkeypatch, value)
         provider(secret_key="sk_live_x")
     assert "backend_api_budget_share" in str(info.value)
     assert "CLERK_BACKEND_API_BUDGET_SHARE" in str(info.value)
+
+
+async def test_with_webhooks_the_server_polls_clerk_less(jp_serverapp):
+    """The revocation tests' server has a webhook signing secret (tests/revocation/conftest)."""
+    provider = jp_serverapp.identity_provider
+    assert provider.revalidator.interval == 300 * 6
+    assert provider.memberships._ttl == 60 * 6
