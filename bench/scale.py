@@ -124,43 +124,18 @@ def webhook_cost(cached: int, webhooks: int = 1000) -> float:
 
 
 def token_cache_bytes(entries: int) -> float:
-    """Bytes of memory per verified-token cache entry (digest key, parsed claims, index)."""
-    claims = [parse_session_claims(payload(n)) for n in range(entries)]
+    """Bytes per verified-token cache entry: digest key, parsed claims, LRU entry, index."""
+    payloads = [payload(n) for n in range(entries)]  # the token's JSON: transient, not kept
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     tokens: ExpiringLRU[bytes, object] = ExpiringLRU(entries, time.monotonic)
-    Revocation(tokens, None, None, OpenSockets())  # the revocation index
-    for value in claims:
-        tokens.put(secrets.token_bytes(32), value, time.monotonic() + 60)
+    Revocation(tokens, None, None, OpenSockets())  # adds the revocation index
+    for claims in payloads:
+        tokens.put(secrets.token_bytes(32), parse_session_claims(claims), time.monotonic() + 60)
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    # The claims themselves are counted too: they are what the cache keeps alive.
-    claims_bytes = sum(_deep_size(c) for c in claims[:100]) / 100
-    return (after - before) / entries + claims_bytes
-
-
-def _deep_size(value: object) -> int:
-    import sys
-
-    seen: set[int] = set()
-
-    def size(obj: object) -> int:
-        if id(obj) in seen:
-            return 0
-        seen.add(id(obj))
-        total = sys.getsizeof(obj)
-        if isinstance(obj, dict):
-            total += sum(size(k) + size(v) for k, v in obj.items())
-        elif isinstance(obj, list | tuple | set | frozenset):
-            total += sum(size(i) for i in obj)
-        elif hasattr(obj, "__dict__"):
-            total += size(vars(obj))
-        elif hasattr(obj, "__slots__"):
-            total += sum(size(getattr(obj, s)) for s in obj.__slots__ if hasattr(obj, s))
-        return total
-
-    return size(value)
+    return (after - before) / entries
 
 
 async def clerk_calls_per_person_hour(people: int, *, webhooks: bool) -> dict[str, float]:

@@ -18,7 +18,7 @@ from ..auth.publishable_key import PublishableKeyError, parse_publishable_key
 from ..clerk_api.client_tokens import MAX_TTL
 from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
-from ..settings_env import env_flag, env_list, env_str
+from ..settings_env import env_flag, env_int, env_list, env_str
 
 
 class ClerkSettings(LoggingConfigurable):
@@ -57,7 +57,12 @@ class ClerkSettings(LoggingConfigurable):
         60.0, help="At most one JWKS refetch (on an unknown kid) per this many seconds."
     ).tag(config=True)
     http_timeout_seconds = Float(5.0, help="Timeout of each call to Clerk.").tag(config=True)
-    token_cache_size = Int(10_000, help="Verified tokens kept in memory.").tag(config=True)
+    token_cache_size = Int(
+        help="Verified session tokens kept in memory (about 1.5 KB each). A browser tab holds "
+        "one or two live tokens at a time (they last 60 s and are refreshed every ~50 s): set "
+        "at least 2 × open tabs, or every request verifies its token again. Default 10 000. "
+        "Env: CLERK_TOKEN_CACHE_SIZE.",
+    ).tag(config=True)
     client_token_cache_seconds = Float(
         MAX_TTL,
         help="How long a Clerk client token's session (from POST /v1/clients/verify) is trusted "
@@ -173,6 +178,15 @@ class ClerkSettings(LoggingConfigurable):
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
         return env_flag("CLERK_PERSONAL_WORKSPACES", True)
+
+    @default("token_cache_size")
+    def _token_cache_size_default(self) -> int:
+        try:
+            return env_int("CLERK_TOKEN_CACHE_SIZE", 10_000)
+        except ValueError as exc:
+            raise ClerkConfigError(
+                f"c.ClerkIdentityProvider.token_cache_size (CLERK_TOKEN_CACHE_SIZE): {exc}"
+            ) from None
 
     @default("backend_api_budget_share")
     def _backend_api_budget_share_default(self) -> float:

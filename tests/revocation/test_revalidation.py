@@ -146,3 +146,13 @@ async def test_with_webhooks_the_server_polls_clerk_less(jp_serverapp):
     provider = jp_serverapp.identity_provider
     assert provider.revalidator.interval == 300 * 6
     assert provider.memberships._ttl == 60 * 6
+
+
+@pytest.mark.usefixtures("no_clerk_environment")
+def test_token_cache_size_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("CLERK_TOKEN_CACHE_SIZE", "123456")
+    assert provider().verifier.cache._max_entries == 123456
+    monkeypatch.setenv("CLERK_TOKEN_CACHE_SIZE", "lots")
+    with pytest.raises(ClerkConfigError) as info:
+        provider()
+    assert "token_cache_size" in str(info.value) and "CLERK_TOKEN_CACHE_SIZE" in str(info.value)
