@@ -115,6 +115,11 @@ class Revocation:
         if self._profiles is not None:
             self._profiles.invalidate(user_id)
 
+    def membership_added(self, user_id: str) -> None:
+        """organizationMembership.created: the new member need not wait for the cache TTL."""
+        if self._memberships is not None:
+            self._memberships.invalidate_user(user_id)
+
     def membership_changed(self, user_id: str, organization_id: str) -> int:
         """organizationMembership.deleted / .updated: the user's role there is not what it was.
 
