@@ -23,6 +23,7 @@ from .workspaces.extensions import refuse_shared_root_extensions
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.server_endpoints import ENDPOINTS
+from .workspaces.socket_limits import BoundedKernelConnection, ClerkSocketLimits
 from .workspaces.terminals import WorkspaceTerminalManager
 
 
@@ -99,6 +100,9 @@ class ClerkApp(ExtensionApp):
         serverapp.contents_manager_class = WorkspaceContentsManager
         serverapp.kernel_manager_class = WorkspaceKernelManager
         serverapp.session_manager_class = WorkspaceSessionManager
+        # Refuses kernel WebSockets past c.ClerkSocketLimits.max_kernel_websockets.
+        if "kernel_websocket_connection_class" not in serverapp.config.ServerApp:
+            serverapp.kernel_websocket_connection_class = BoundedKernelConnection
         # A security extension that fails to load must stop the server, not be skipped.
         serverapp.reraise_server_extension_failures = True
 
@@ -133,9 +137,26 @@ class ClerkApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         # JupyterLab's page config carries what the front end needs to get Clerk tokens.
+        self._raise_socket_limits()
         provider = self.serverapp.identity_provider
+        if self.webhook_signing_secret and isinstance(provider, ClerkIdentityProvider):
+            # Webhooks report revocations and membership changes at once: poll less.
+            backoff = provider.websocket_revalidate_backoff_with_webhooks
+            for polled in (provider.revalidator, provider.memberships):
+                if polled is not None:
+                    polled.webhooks_configured(backoff)
         if isinstance(provider, ClerkIdentityProvider):
             settings = self.serverapp.web_app.settings
             settings["page_config_hook"] = page_config_hook(
                 browser_config(provider), settings.get("page_config_hook")
             )
+
+    def _raise_socket_limits(self) -> None:
+        # Before the first kernel: the ZMQ context only takes a new limit before its first socket.
+        limits = ClerkSocketLimits(parent=self.serverapp)
+        allowed = limits.raise_open_files()
+        context = getattr(self.serverapp.kernel_manager, "context", None)
+        if limits.max_kernel_websockets == 0:
+            BoundedKernelConnection.limit = None
+        else:
+            BoundedKernelConnection.limit = limits.raise_zmq_sockets(context, allowed)

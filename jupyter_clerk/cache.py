@@ -1,38 +1,58 @@
 """One bounded cache type for everything we remember about Clerk: verified tokens, client
-tokens, memberships.
+tokens, memberships, profiles.
 
 Each user of it decides its own expiry (a token's `exp`, a 60 s cap, a TTL) and its own
 invalidation (by session, by user, by generation); the cache only keeps entries until their own
 deadline and forgets the least recently used first, so no stream of distinct keys can grow it.
+
+Revocation must not scan the whole cache for each event (a webhook at 10 000 cached tokens, a
+round of thousands of ended sessions): entries can carry tags (`("session", id)`,
+`("user", id)`, ...) computed from their value, and `discard_tagged` drops one tag's entries in
+time proportional to their number.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+Tags = Callable[[V], Iterable[Hashable]]
+
 
 class ExpiringLRU(Generic[K, V]):
     """At most `max_entries` values, each until its own deadline on `clock`."""
 
-    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, max_entries: int, clock: Callable[[], float], tags: Tags[V] | None = None
+    ) -> None:
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._max_entries = max_entries
         self._clock = clock
+        self._tags: Tags[V] | None = None
+        self._index: dict[Hashable, set[K]] = {}
+        if tags is not None:
+            self.index_by(tags)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def index_by(self, tags: Tags[V]) -> None:
+        """Tags every entry, present and future, for `discard_tagged`."""
+        self._tags = tags
+        self._index = {}
+        for key, (_, value) in self._entries.items():
+            self._add_tags(key, value)
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         if self._clock() >= entry[0]:
-            del self._entries[key]
+            self._remove(key)
             return None
         self._entries.move_to_end(key)
         return entry[1]
@@ -40,17 +60,45 @@ class ExpiringLRU(Generic[K, V]):
     def put(self, key: K, value: V, until: float) -> None:
         if self._max_entries <= 0:
             return
+        if key in self._entries:
+            self._remove(key)
         self._entries[key] = (until, value)
-        self._entries.move_to_end(key)
+        self._add_tags(key, value)
         while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+            self._remove(next(iter(self._entries)))
 
     def pop(self, key: K) -> None:
-        self._entries.pop(key, None)
+        if key in self._entries:
+            self._remove(key)
 
     def discard_where(self, predicate: Callable[[V], bool]) -> int:
-        """Drops every value the predicate picks (a revoked session, a deleted user)."""
+        """Drops every value the predicate picks; scans everything, so not for hot paths."""
         doomed = [key for key, (_, value) in self._entries.items() if predicate(value)]
         for key in doomed:
-            del self._entries[key]
+            self._remove(key)
         return len(doomed)
+
+    def discard_tagged(self, tag: Hashable) -> int:
+        """Drops every entry carrying `tag` (a revoked session, a deleted user)."""
+        if self._tags is None:
+            raise RuntimeError("this cache has no tags: call index_by first")
+        doomed = list(self._index.get(tag, ()))
+        for key in doomed:
+            self._remove(key)
+        return len(doomed)
+
+    def _add_tags(self, key: K, value: V) -> None:
+        if self._tags is not None:
+            for tag in self._tags(value):
+                self._index.setdefault(tag, set()).add(key)
+
+    def _remove(self, key: K) -> None:
+        _, value = self._entries.pop(key)
+        if self._tags is None:
+            return
+        for tag in self._tags(value):
+            keys = self._index.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._index[tag]

@@ -103,7 +103,7 @@ class TokenBucket:
         now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
         self._at = now
-        if self._tokens >= 1:
+        if self._tokens >= 1 - 1e-9:  # rounding must not leave a waiter short forever
             self._tokens -= 1
             return 0.0
         return (1 - self._tokens) / self._rate
@@ -114,6 +114,16 @@ class _Entry:
     expires_at: float
     session: Session | None
     refusal: TokenError | None
+
+
+def _entry_tags(entry: _Entry) -> list[tuple[str, str]]:
+    session = entry.session
+    if session is None:
+        return []
+    tags = [("session", session.id), ("user", session.user_id)]
+    if session.last_active_organization_id is not None:
+        tags.append(("organization", session.last_active_organization_id))
+    return tags
 
 
 class ClientTokenResolver:
@@ -138,7 +148,7 @@ class ClientTokenResolver:
         self._bucket = TokenBucket(verify_rate, verify_burst, clock)
         # Expires after the TTL, never past the session's own expiry; revocation drops a
         # session's or a user's entries; refusals are remembered briefly too.
-        self._entries: ExpiringLRU[bytes, _Entry] = ExpiringLRU(max_entries, clock)
+        self._entries: ExpiringLRU[bytes, _Entry] = ExpiringLRU(max_entries, clock, _entry_tags)
         self._in_flight: dict[bytes, asyncio.Future[Session]] = {}
 
     def __len__(self) -> int:
@@ -160,9 +170,9 @@ class ClientTokenResolver:
             self._in_flight[digest] = future
         return await asyncio.shield(future)
 
-    def discard_where(self, predicate: Callable[[Session], bool]) -> int:
-        """Drops cached sessions (a revoked session, a deleted user); returns how many."""
-        return self._entries.discard_where(lambda e: e.session is not None and predicate(e.session))
+    def discard_tagged(self, tag: tuple[str, str]) -> int:
+        """Drops the cached sessions of one session, user or organization; returns how many."""
+        return self._entries.discard_tagged(tag)
 
     async def _load(self, digest: bytes, token: str) -> Session:
         try:

@@ -2,8 +2,10 @@
 
 This is what lets a tab work in an organization other than the session's active one: the
 token proves who the person is, the membership proves they belong there. One lookup is in
-flight per user; a rate-limited or failing Backend API is served from the cache while it is
-fresh and then fails closed.
+flight per user. Past its TTL an entry is still served, for a bounded time, while a refresh
+runs in the background, so a slow or rate-limited Backend API does not turn every expiry into
+a 503; a 429 backs off only the lookups of the user it answered (`Retry-After`). Once that
+bound is passed, or for a user not in the cache, a failing Backend API fails closed (503).
 """
 
 from __future__ import annotations
@@ -33,22 +35,31 @@ class MembershipsUnavailable(web.HTTPError):
 
 
 class MembershipCache:
+    """Memberships per user: fresh for `ttl`, then served stale for at most `stale` more
+    seconds while one refresh is pending, never longer (the documented bound on how long a
+    removed member keeps access when no webhook reports the removal)."""
+
     def __init__(
         self,
         lookup: Lookup,
         *,
         ttl: float = 60.0,
+        stale: float = 30.0,
         max_users: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl
+        self._stale = stale
         self._clock = clock
-        # Expires after the TTL; invalidated by user or organization, and a lookup that an
-        # invalidation overtook is not stored (the generation below).
-        self._entries: ExpiringLRU[str, dict[str, Membership]] = ExpiringLRU(max_users, clock)
+        # (read at, memberships), kept until ttl + stale; invalidated by user or organization,
+        # and a lookup that an invalidation overtook is not stored (the generation below).
+        self._entries: ExpiringLRU[str, tuple[float, dict[str, Membership]]] = ExpiringLRU(
+            max_users, clock, lambda entry: [("organization", org) for org in entry[1]]
+        )
         self._in_flight: dict[str, asyncio.Future[dict[str, Membership]]] = {}
-        self._not_before = 0.0
+        # A 429 slows down the lookups of the user it answered, not everyone's.
+        self._not_before: ExpiringLRU[str, float] = ExpiringLRU(max_users, clock)
         # Bumped by every invalidation: a lookup that started before one must not store
         # what it read, or a removed member would keep access until the TTL.
         self._generation = 0
@@ -60,18 +71,44 @@ class MembershipCache:
     async def memberships(self, user_id: str) -> dict[str, Membership]:
         cached = self._entries.get(user_id)
         if cached is not None:
-            return cached
+            read_at, memberships = cached
+            if self._clock() - read_at >= self._ttl:
+                self._refresh_in_background(user_id)
+            return memberships
         future = self._in_flight.get(user_id)
         if future is None:
-            future = asyncio.ensure_future(self._load(user_id))
-            self._in_flight[user_id] = future
+            future = self._start_lookup(user_id)
         return await asyncio.shield(future)
+
+    def webhooks_configured(self, backoff: float) -> None:
+        """organizationMembership webhooks invalidate at once: the TTL is only a safety net."""
+        self._ttl *= backoff
+
+    def invalidate_user(self, user_id: str) -> None:
+        self._generation += 1
+        self._entries.pop(user_id)
+
+    def invalidate_organization(self, organization_id: str) -> None:
+        self._generation += 1
+        self._entries.discard_tagged(("organization", organization_id))
+
+    def _refresh_in_background(self, user_id: str) -> None:
+        if user_id in self._in_flight or self._not_before.get(user_id) is not None:
+            return
+        future = self._start_lookup(user_id)
+        # Whoever is served the stale entry does not wait; the failure is logged by _load.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def _start_lookup(self, user_id: str) -> asyncio.Future[dict[str, Membership]]:
+        future = asyncio.ensure_future(self._load(user_id))
+        self._in_flight[user_id] = future
+        return future
 
     async def _load(self, user_id: str) -> dict[str, Membership]:
         try:
-            now = self._clock()
-            if now < self._not_before:
-                raise MembershipsUnavailable(self._not_before - now)
+            not_before = self._not_before.get(user_id)
+            if not_before is not None:
+                raise MembershipsUnavailable(not_before - self._clock())
             self.lookups += 1
             generation = self._generation
             try:
@@ -79,8 +116,10 @@ class MembershipCache:
             except NotFound:
                 found = []
             except RateLimited as exc:
-                self._not_before = self._clock() + (exc.retry_after or 1.0)
-                raise MembershipsUnavailable(exc.retry_after) from None
+                retry_after = exc.retry_after or 1.0
+                now = self._clock()
+                self._not_before.put(user_id, now + retry_after, now + retry_after)
+                raise MembershipsUnavailable(retry_after) from None
             except BackendUnavailable:
                 raise MembershipsUnavailable() from None
             except BackendAPIError as exc:
@@ -90,15 +129,8 @@ class MembershipCache:
                 raise MembershipsUnavailable() from None
             memberships = {m.organization_id: m for m in found if m.user_id == user_id}
             if generation == self._generation:
-                self._entries.put(user_id, memberships, self._clock() + self._ttl)
+                now = self._clock()
+                self._entries.put(user_id, (now, memberships), now + self._ttl + self._stale)
             return memberships
         finally:
             self._in_flight.pop(user_id, None)
-
-    def invalidate_user(self, user_id: str) -> None:
-        self._generation += 1
-        self._entries.pop(user_id)
-
-    def invalidate_organization(self, organization_id: str) -> None:
-        self._generation += 1
-        self._entries.discard_where(lambda memberships: organization_id in memberships)

@@ -28,6 +28,7 @@ from ..clerk_api.client_tokens import (
     organization_of,
 )
 from ..clerk_api.memberships import MembershipCache, MembershipsUnavailable
+from ..clerk_api.profiles import ProfileCache
 from ..errors import TokenError
 from ..revocation.denylist import Revocation
 from ..revocation.open_sockets import OpenSockets, SessionRevalidator, SocketOwner
@@ -121,7 +122,16 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             else None
         )
         self.memberships = (
-            MembershipCache(self.backend_api.user_memberships, ttl=self.membership_cache_seconds)
+            MembershipCache(
+                self.backend_api.user_memberships,
+                ttl=self.membership_cache_seconds,
+                stale=self.membership_stale_seconds,
+            )
+            if self.backend_api
+            else None
+        )
+        self.profiles = (
+            ProfileCache(self.backend_api.get_user, ttl=self.profile_cache_seconds)
             if self.backend_api
             else None
         )
@@ -140,13 +150,16 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
         )
         self.socket_tickets = SocketTickets()
         self.revocation = Revocation(
-            self.verifier.cache, self.client_tokens, self.memberships, OpenSockets()
+            self.verifier.cache, self.client_tokens, self.memberships, OpenSockets(), self.profiles
         )
         self.revalidator = (
             SessionRevalidator(
                 self.revocation.sockets,
                 self.backend_api.get_session,
                 self.websocket_revalidate_seconds,
+                on_ended=self.revocation.session_ended,
+                calls_per_second=self._backend_api_calls_per_second(),
+                concurrency=self.websocket_revalidate_concurrency,
             )
             if self.backend_api
             else None

@@ -18,7 +18,7 @@ from ..auth.publishable_key import PublishableKeyError, parse_publishable_key
 from ..clerk_api.client_tokens import MAX_TTL
 from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
-from ..settings_env import env_flag, env_list, env_str
+from ..settings_env import env_flag, env_int, env_list, env_str
 
 # The environment variable of each trait that has one: start-up errors name both.
 ENVIRONMENT = {
@@ -91,7 +91,12 @@ class ClerkSettings(LoggingConfigurable):
         60.0, help="At most one JWKS refetch (on an unknown kid) per this many seconds."
     ).tag(config=True)
     http_timeout_seconds = Float(5.0, help="Timeout of each call to Clerk.").tag(config=True)
-    token_cache_size = Int(10_000, help="Verified tokens kept in memory.").tag(config=True)
+    token_cache_size = Int(
+        help="Verified session tokens kept in memory (about 1.5 KB each). A browser tab holds "
+        "one or two live tokens at a time (they last 60 s and are refreshed every ~50 s): set "
+        "at least 2 × open tabs, or every request verifies its token again. Default 10 000. "
+        "Env: CLERK_TOKEN_CACHE_SIZE.",
+    ).tag(config=True)
     client_token_cache_seconds = Float(
         MAX_TTL,
         help="How long a Clerk client token's session (from POST /v1/clients/verify) is trusted "
@@ -131,6 +136,35 @@ class ClerkSettings(LoggingConfigurable):
     membership_cache_seconds = Float(
         60.0, help="How long an organization membership read from Clerk is trusted."
     ).tag(config=True)
+    # --- scale: what one server holds, and what it asks of Clerk -------------------------
+    backend_api_budget_share = Float(
+        0.2,
+        help="Share of Clerk's Backend API rate limit (1 000 requests per 10 s on production "
+        "instances, 100 on development ones, i.e. sk_test_ keys) that re-checking the sessions "
+        "of open WebSockets may use; the rest is left for sign-ins, memberships and client "
+        "tokens. Env: CLERK_BACKEND_API_BUDGET_SHARE.",
+    ).tag(config=True)
+    websocket_revalidate_concurrency = Int(
+        8, help="Session re-checks in flight at once during a revalidation round."
+    ).tag(config=True)
+    websocket_revalidate_backoff_with_webhooks = Float(
+        6.0,
+        help="With webhooks configured (c.ClerkApp.webhook_signing_secret), the sessions of open "
+        "WebSockets are re-checked, and memberships looked up again, this many times less "
+        "often: webhooks already report revocations and membership changes.",
+    ).tag(config=True)
+    membership_stale_seconds = Float(
+        30.0,
+        help="How long past membership_cache_seconds a membership is still served while it is "
+        "being refreshed (or Clerk is rate-limited or down). A removed member keeps access at "
+        "most membership_cache_seconds + this, when no webhook reports the removal.",
+    ).tag(config=True)
+    profile_cache_seconds = Float(
+        600.0,
+        help="How long a person's name and picture (for the top bar) are kept; the user.updated "
+        "and user.deleted webhooks drop them sooner.",
+    ).tag(config=True)
+
     allow_local_instance = Bool(
         help="Accept a Clerk instance on a loopback address (the local development instance). "
         "Env: CLERK_ALLOW_LOCAL_INSTANCE=1."
@@ -178,6 +212,35 @@ class ClerkSettings(LoggingConfigurable):
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:
         return env_flag(ENVIRONMENT["personal_workspaces"], True)
+
+    @default("token_cache_size")
+    def _token_cache_size_default(self) -> int:
+        try:
+            return env_int("CLERK_TOKEN_CACHE_SIZE", 10_000)
+        except ValueError as exc:
+            raise ClerkConfigError(
+                f"c.ClerkIdentityProvider.token_cache_size (CLERK_TOKEN_CACHE_SIZE): {exc}"
+            ) from None
+
+    @default("backend_api_budget_share")
+    def _backend_api_budget_share_default(self) -> float:
+        value = env_str("CLERK_BACKEND_API_BUDGET_SHARE", "0.2")
+        try:
+            return _budget_share(float(value))
+        except ValueError:
+            raise ClerkConfigError(
+                "c.ClerkIdentityProvider.backend_api_budget_share "
+                f"(CLERK_BACKEND_API_BUDGET_SHARE): {value!r} is not a number."
+            ) from None
+
+    @validate("backend_api_budget_share")
+    def _validate_backend_api_budget_share(self, proposal: dict[str, Any]) -> float:
+        return _budget_share(proposal["value"])
+
+    def _backend_api_calls_per_second(self) -> float:
+        """Clerk's documented rate limit, by the kind of secret key, times our share."""
+        per_ten_seconds = 1000 if self.secret_key.startswith("sk_live_") else 100
+        return per_ten_seconds / 10 * self.backend_api_budget_share
 
     @default("allow_local_instance")
     def _allow_local_instance_default(self) -> bool:
@@ -326,3 +389,12 @@ class ClerkSettings(LoggingConfigurable):
             HttpFetch(url, headers, self.http_timeout_seconds),
             cooldown=self.jwks_refresh_cooldown_seconds,
         )
+
+
+def _budget_share(value: float) -> float:
+    if not 0 < value <= 1:
+        raise ClerkConfigError(
+            "c.ClerkIdentityProvider.backend_api_budget_share (CLERK_BACKEND_API_BUDGET_SHARE) "
+            "must be more than 0 and at most 1."
+        )
+    return value

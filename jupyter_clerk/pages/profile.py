@@ -1,7 +1,8 @@
 """`GET /clerk/api/user`: the signed-in person's name and picture, for the top bar.
 
 From the session token's claims when the instance puts them there, else from the Backend
-API's user (the local instance and most Clerk instances).
+API's user (the local instance and most Clerk instances), through the per-person profile cache:
+a page load never costs a Backend API call of its own.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..clerk_api.client import BackendAPIError
 from ..identity.provider import ClerkUser
 
 
@@ -20,13 +20,10 @@ class UserProfileHandler(APIHandler):
         # Jupyter fills an empty name with the username (here the Clerk user id).
         name = user.name if user.name != user.username else ""
         image_url = user.avatar_url
-        backend_api = getattr(self.identity_provider, "backend_api", None)
-        if backend_api is not None and not (name and image_url):
-            try:
-                clerk_user = await backend_api.get_user(user.username)
-            except BackendAPIError as exc:
-                self.log.info("No Clerk profile for the top bar: %s", exc)
-            else:
+        profiles = getattr(self.identity_provider, "profiles", None)
+        if profiles is not None and not (name and image_url):
+            clerk_user = await profiles.profile(user.username)
+            if clerk_user is not None:
                 full_name = " ".join(p for p in (clerk_user.first_name, clerk_user.last_name) if p)
                 name = name or full_name or clerk_user.username or ""
                 image_url = image_url or clerk_user.image_url or None

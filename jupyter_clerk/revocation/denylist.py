@@ -52,17 +52,30 @@ class Denylist:
         return entry[0]
 
 
+def claims_tags(claims: SessionClaims) -> list[tuple[str, str]]:
+    """What revocation looks verified tokens up by."""
+    tags = [("session", claims.session_id), ("user", claims.user_id)]
+    if claims.organization is not None:
+        tags.append(("organization", claims.organization.id))
+    return tags
+
+
 class Revocation:
+    """Each event touches only the entries and sockets of its own session, user or org."""
+
     def __init__(
         self,
         tokens: ExpiringLRU[bytes, SessionClaims],
         client_tokens: ClientTokenResolver | None,
         memberships: Any | None,
         sockets: OpenSockets,
+        profiles: Any | None = None,
     ) -> None:
         self._tokens = tokens
+        self._tokens.index_by(claims_tags)
         self._client_tokens = client_tokens
         self._memberships = memberships  # the membership cache: invalidate_user/_organization
+        self._profiles = profiles  # the profile cache: invalidate(user_id)
         self.sockets = sockets
         self.denied = Denylist()
 
@@ -88,24 +101,24 @@ class Revocation:
 
     def session_ended(self, session_id: str, status: str) -> int:
         """session.revoked / .ended / .removed: returns how many sockets were closed."""
-        self.denied.add(("session", session_id), SIGNED_OUT_MEMORY)
-        self._tokens.discard_where(lambda claims: claims.session_id == session_id)
-        if self._client_tokens is not None:
-            self._client_tokens.discard_where(lambda session: session.id == session_id)
-        return self.sockets.close_where(
-            lambda owner: owner.session_id == session_id, f"Clerk session {status}"
-        )
+        return self._withdraw(("session", session_id), f"Clerk session {status}")
 
     async def user_deleted(self, user_id: str, kernel_manager: Any | None) -> int:
-        self.denied.add(("user", user_id), SIGNED_OUT_MEMORY)
-        self._tokens.discard_where(lambda claims: claims.user_id == user_id)
-        if self._client_tokens is not None:
-            self._client_tokens.discard_where(lambda session: session.user_id == user_id)
+        closed = self._withdraw(("user", user_id), "Clerk user deleted")
         if self._memberships is not None:
             self._memberships.invalidate_user(user_id)
-        closed = self.sockets.close_where(lambda o: o.user_id == user_id, "Clerk user deleted")
         await self._shut_down_kernels_of(user_id, kernel_manager)
         return closed
+
+    def user_updated(self, user_id: str) -> None:
+        """user.updated: the name or picture may have changed; access has not."""
+        if self._profiles is not None:
+            self._profiles.invalidate(user_id)
+
+    def membership_added(self, user_id: str) -> None:
+        """organizationMembership.created: the new member need not wait for the cache TTL."""
+        if self._memberships is not None:
+            self._memberships.invalidate_user(user_id)
 
     def membership_changed(self, user_id: str, organization_id: str) -> int:
         """organizationMembership.deleted / .updated: the user's role there is not what it was.
@@ -117,24 +130,28 @@ class Revocation:
             self._memberships.invalidate_user(user_id)
 
         def affected(owner: SocketOwner) -> bool:
-            return owner.user_id == user_id and owner.organization_id == organization_id
+            return owner.organization_id == organization_id
 
-        return self.sockets.close_where(affected, "Clerk organization membership changed")
+        # Only that user's sockets are looked at, not the server's.
+        return self.sockets.close_tagged_where(
+            ("user", user_id), affected, "Clerk organization membership changed"
+        )
 
     def organization_deleted(self, organization_id: str) -> int:
-        self.denied.add(("organization", organization_id), SIGNED_OUT_MEMORY)
-        self._tokens.discard_where(
-            lambda c: c.organization is not None and c.organization.id == organization_id
-        )
-        if self._client_tokens is not None:
-            self._client_tokens.discard_where(
-                lambda session: session.last_active_organization_id == organization_id
-            )
+        closed = self._withdraw(("organization", organization_id), "Clerk organization deleted")
         if self._memberships is not None:
             self._memberships.invalidate_organization(organization_id)
-        return self.sockets.close_where(
-            lambda owner: owner.organization_id == organization_id, "Clerk organization deleted"
-        )
+        return closed
+
+    def _withdraw(self, tag: tuple[str, str], reason: str) -> int:
+        """Remembers the withdrawal, forgets what was cached for it, closes its sockets."""
+        self.denied.add(tag, SIGNED_OUT_MEMORY)
+        self._tokens.discard_tagged(tag)
+        if self._client_tokens is not None:
+            self._client_tokens.discard_tagged(tag)
+        if tag[0] == "user" and self._profiles is not None:
+            self._profiles.invalidate(tag[1])
+        return self.sockets.close_tagged(tag, reason)
 
     @staticmethod
     async def _shut_down_kernels_of(user_id: str, kernel_manager: Any | None) -> None:

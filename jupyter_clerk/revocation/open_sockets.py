@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..clerk_api.client import BackendAPIError, NotFound
+from ..clerk_api.client_tokens import TokenBucket
 from ..clerk_api.models import Session
 
 log = logging.getLogger(__name__)
+
+_RANDOM = random.SystemRandom()  # jitter only; the linter cannot tell
 
 # 1008: policy violation, what RFC 6455 suggests when access is withdrawn.
 CLOSE_CODE = 1008
@@ -35,49 +40,112 @@ class SocketOwner:
 
 
 class OpenSockets:
-    """Weakly held open WebSocket handlers; a closed or collected one just disappears."""
+    """Weakly held open WebSocket handlers; a closed or collected one just disappears.
+
+    Indexed by session, user and organization, so closing one session's sockets costs what
+    that session has open, not what the whole server has open.
+    """
 
     def __init__(self) -> None:
         self._sockets: weakref.WeakKeyDictionary[Any, SocketOwner] = weakref.WeakKeyDictionary()
+        self._index: dict[tuple[str, str], weakref.WeakSet[Any]] = {}
 
     def __len__(self) -> int:
         return len(self._sockets)
 
     def track(self, handler: Any, owner: SocketOwner) -> None:
         self._sockets[handler] = owner
+        for tag in owner_tags(owner):
+            self._index.setdefault(tag, weakref.WeakSet()).add(handler)
 
-    def session_ids(self) -> set[str]:
-        return {owner.session_id for owner in list(self._sockets.values())}
+    def session_ids(self) -> list[str]:
+        """Sessions with a socket still open (forgetting those whose sockets are all gone)."""
+        for tag in [tag for tag, handlers in self._index.items() if not handlers]:
+            del self._index[tag]
+        return [value for kind, value in self._index if kind == "session"]
 
-    def close_where(self, predicate: Callable[[SocketOwner], bool], reason: str) -> int:
-        """Close every tracked socket whose owner matches; returns how many."""
-        doomed = [h for h, owner in list(self._sockets.items()) if predicate(owner)]
+    def close_tagged(self, tag: tuple[str, str], reason: str) -> int:
+        """Closes the sockets of one session, user or organization; returns how many."""
+        return self._close(list(self._index.get(tag, ())), reason)
+
+    def close_tagged_where(
+        self, tag: tuple[str, str], predicate: Callable[[SocketOwner], bool], reason: str
+    ) -> int:
+        """Closes those of one tag's sockets whose owner matches (a user's, in one org)."""
+        handlers = list(self._index.get(tag, ()))
+        return self._close([h for h in handlers if predicate(self._sockets.get(h, _GONE))], reason)
+
+    def _close(self, doomed: list[Any], reason: str) -> int:
+        closed = 0
         for handler in doomed:
-            self._sockets.pop(handler, None)
+            owner = self._sockets.pop(handler, None)
+            if owner is None:
+                continue  # already closed through another of its tags
+            for tag in owner_tags(owner):
+                handlers = self._index.get(tag)
+                if handlers is not None:
+                    handlers.discard(handler)
+                    if not handlers:
+                        del self._index[tag]
+            closed += 1
             try:
                 handler.close(CLOSE_CODE, reason)
             except Exception:  # one broken socket must not keep the others open
                 log.exception("Could not close a revoked WebSocket")
-        return len(doomed)
+        return closed
+
+
+_GONE = SocketOwner("", "", None)
+
+
+def owner_tags(owner: SocketOwner) -> list[tuple[str, str]]:
+    tags = [("session", owner.session_id), ("user", owner.user_id)]
+    if owner.organization_id is not None:
+        tags.append(("organization", owner.organization_id))
+    return tags
 
 
 class SessionRevalidator:
-    """Every `interval` seconds, closes the sockets of sessions Clerk no longer has active."""
+    """Every `interval` seconds (± jitter), ends the sessions Clerk no longer has active.
+
+    A round asks about each session behind an open socket once, `concurrency` calls at a time
+    and at most `calls_per_second` (the share of Clerk's rate limit given to polling), so
+    thousands of sessions neither take sessions × round-trip nor burst past Clerk's limit.
+    """
 
     def __init__(
         self,
         sockets: OpenSockets,
         get_session: Callable[[str], Awaitable[Session]],
         interval: float,
+        *,
+        on_ended: Callable[[str, str], int] | None = None,
+        calls_per_second: float = 20.0,
+        concurrency: int = 8,
+        jitter: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._sockets = sockets
+        self._sleep = sleep
         self._get_session = get_session
-        self._interval = interval
+        self.interval = interval
+        self._on_ended = on_ended or (
+            lambda sid, status: sockets.close_tagged(("session", sid), f"Clerk session {status}")
+        )
+        self._budget = TokenBucket(calls_per_second, max(1.0, calls_per_second), clock)
+        self._concurrency = max(1, concurrency)
+        self._jitter = jitter
         self._task: asyncio.Task[None] | None = None
+        self.calls = 0
+
+    def webhooks_configured(self, backoff: float = 6.0) -> None:
+        """Webhooks report revocations at once: polling is only a safety net, done less often."""
+        self.interval *= backoff
 
     def ensure_running(self) -> None:
         """Started lazily from the first tracked socket, so it runs in the server's loop."""
-        if self._interval > 0 and (self._task is None or self._task.done()):
+        if self.interval > 0 and (self._task is None or self._task.done()):
             self._task = asyncio.ensure_future(self._run())
 
     def stop(self) -> None:
@@ -87,23 +155,32 @@ class SessionRevalidator:
 
     async def check_now(self) -> int:
         """One pass over the open sockets' sessions; returns how many sockets were closed."""
+        pending = iter(self._sockets.session_ids())
         closed = 0
-        for session_id in self._sockets.session_ids():
-            try:
-                status = (await self._get_session(session_id)).status
-            except NotFound:
-                status = "removed"
-            except BackendAPIError as exc:  # outage or refusal: keep the socket, retry later
-                log.info("Could not re-check a session of an open WebSocket: %s", exc)
-                continue
-            if status != "active":
-                closed += self._sockets.close_where(
-                    lambda owner, sid=session_id: owner.session_id == sid,
-                    f"Clerk session {status}",
-                )
+
+        async def worker() -> None:
+            nonlocal closed
+            for session_id in pending:  # shared: each session goes to exactly one worker
+                while wait := self._budget.take():
+                    await self._sleep(wait)
+                status = await self._status(session_id)
+                if status is not None and status != "active":
+                    closed += self._on_ended(session_id, status)
+
+        await asyncio.gather(*(worker() for _ in range(self._concurrency)))
         return closed
+
+    async def _status(self, session_id: str) -> str | None:
+        self.calls += 1
+        try:
+            return (await self._get_session(session_id)).status
+        except NotFound:
+            return "removed"
+        except BackendAPIError as exc:  # outage or refusal: keep the socket, retry later
+            log.info("Could not re-check a session of an open WebSocket: %s", exc)
+            return None
 
     async def _run(self) -> None:
         while len(self._sockets):
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval * _RANDOM.uniform(1 - self._jitter, 1 + self._jitter))
             await self.check_now()

@@ -98,13 +98,19 @@ async def apply_event(
     if kind in _SESSION_EVENTS and valid_id(SESSION_ID, data.get("id")):
         status = str(kind).partition(".")[2]
         return f"closed {revocation.session_ended(data['id'], status)} socket(s)"
+    if kind == "user.updated" and valid_id(USER_ID, data.get("id")):
+        revocation.user_updated(data["id"])
+        return "forgot the cached profile"
     if kind == "user.deleted" and valid_id(USER_ID, data.get("id")):
         return f"closed {await revocation.user_deleted(data['id'], kernel_manager)} socket(s)"
-    if kind in _MEMBERSHIP_EVENTS:
+    if kind in _MEMBERSHIP_EVENTS or kind == "organizationMembership.created":
         org = data.get("organization") if isinstance(data.get("organization"), dict) else {}
         user = data.get("public_user_data")
         user = user if isinstance(user, dict) else {}
         if valid_id(ORG_ID, org.get("id")) and valid_id(USER_ID, user.get("user_id")):
+            if kind == "organizationMembership.created":
+                revocation.membership_added(user["user_id"])
+                return "forgot the cached memberships"
             closed = revocation.membership_changed(user["user_id"], org["id"])
             return f"closed {closed} socket(s)"
     if kind == "organization.deleted" and valid_id(ORG_ID, data.get("id")):

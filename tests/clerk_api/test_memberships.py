@@ -1,4 +1,5 @@
-"""Organization memberships from the Backend API: one lookup per user per TTL, fail closed."""
+"""Organization memberships from the Backend API: one lookup per user per TTL, a bounded
+stale window while refreshing, per-user back-off on 429, fail closed past the bound."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from jupyter_clerk.clerk_api.client import BackendAPI
 from jupyter_clerk.clerk_api.memberships import MembershipCache, MembershipsUnavailable
-from tests.devinstance.helpers import ADA, ENGINES, GUILD, PARTNERS
+from tests.devinstance.helpers import ADA, ENGINES, GRACE, GUILD, LINUS, PARTNERS
 
 MEMBERSHIPS = r"/v1/users/[^/]+/organization_memberships"
 
@@ -44,40 +45,92 @@ async def test_concurrent_first_lookups_make_one_call(cache, clerk_instance):
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 1
 
 
-async def test_memberships_are_looked_up_again_after_the_ttl(cache, clerk_instance, clock):
+async def settle(cache: MembershipCache) -> None:
+    """Lets a background refresh finish."""
+    while cache._in_flight:
+        await asyncio.gather(*cache._in_flight.values(), return_exceptions=True)
+
+
+async def test_after_the_ttl_the_entry_is_served_while_one_refresh_runs(
+    cache, clerk_instance, clock
+):
     await cache.memberships(ADA)
     clock.now += 59
     await cache.memberships(ADA)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 1
     clock.now += 2
-    await cache.memberships(ADA)
+    clerk_instance.faults.delay(0.2, path=MEMBERSHIPS)
+    served = await asyncio.wait_for(cache.membership(ADA, ENGINES), 0.1)  # not waiting
+    assert served.role == "org:admin"
+    await asyncio.gather(*(cache.memberships(ADA) for _ in range(50)))
+    await settle(cache)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
 
 
-async def test_backend_outage_is_served_from_a_fresh_cache_then_fails_closed(
+async def test_a_refresh_after_the_ttl_takes_a_removal_into_account(cache, clerk_instance, clock):
+    assert await cache.membership(ADA, PARTNERS)
+    clerk_instance.remove_membership(ADA, PARTNERS)  # no webhook: only the TTL bounds it
+    clock.now += 61
+    await cache.membership(ADA, PARTNERS)  # stale, within the documented bound
+    await settle(cache)
+    assert await cache.membership(ADA, PARTNERS) is None
+
+
+async def test_backend_outage_serves_stale_entries_only_within_the_bound_then_fails_closed(
     cache, clerk_instance, clock
 ):
     await cache.memberships(ADA)
-    clerk_instance.faults.fail(503, times=10)
+    clerk_instance.faults.fail(503, times=100)
+    clock.now += 60 + 29  # ttl 60 s + stale 30 s (the defaults)
     assert await cache.membership(ADA, PARTNERS)
-    clock.now += 61
+    await settle(cache)
+    clock.now += 1
     with pytest.raises(MembershipsUnavailable) as info:
         await cache.membership(ADA, PARTNERS)
     assert info.value.status_code == 503
 
 
-async def test_rate_limit_is_honoured_before_asking_again(cache, clerk_instance, clock):
+async def test_rate_limit_is_honoured_before_asking_again_for_that_user(
+    cache, clerk_instance, clock
+):
     clerk_instance.faults.rate_limit(retry_after=30)
     with pytest.raises(MembershipsUnavailable) as info:
         await cache.memberships(ADA)
     assert info.value.retry_after == 30
     calls = clerk_instance.faults.calls_to(MEMBERSHIPS)
     clock.now += 10
-    with pytest.raises(MembershipsUnavailable):
+    with pytest.raises(MembershipsUnavailable) as info:
         await cache.memberships(ADA)
+    assert info.value.retry_after == 20
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == calls
     clock.now += 21
     assert await cache.membership(ADA, ENGINES)
+
+
+async def test_a_rate_limit_on_one_users_lookup_does_not_refuse_the_others(
+    cache, clerk_instance, clock
+):
+    await cache.memberships(GRACE)
+    clock.now += 61  # Grace's entry is stale
+    clerk_instance.faults.rate_limit(retry_after=30)
+    with pytest.raises(MembershipsUnavailable):
+        await cache.memberships(ADA)
+    assert await cache.membership(GRACE, PARTNERS)  # stale, still served
+    await settle(cache)
+    assert await cache.membership(LINUS, GUILD) is None  # a new lookup, not refused
+
+
+async def test_invalidating_an_organization_keeps_other_organizations_entries(
+    cache, clerk_instance
+):
+    await cache.memberships(ADA)
+    await cache.memberships(LINUS)
+    calls = clerk_instance.faults.calls_to(MEMBERSHIPS)
+    cache.invalidate_organization(PARTNERS)  # Ada's organization, not Linus's
+    await cache.memberships(LINUS)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == calls
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == calls + 1
 
 
 async def test_invalidation_forgets_a_user_and_an_organization(cache, clerk_instance):
@@ -110,5 +163,18 @@ async def test_invalidation_during_a_lookup_is_not_undone_by_it(cache, clerk_ins
     await asyncio.sleep(0.05)
     cache.invalidate_user(ADA)  # e.g. a webhook: Ada left an organization
     await lookup
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
+
+
+async def test_with_webhooks_the_ttl_is_longer_and_an_invalidation_still_applies_at_once(
+    cache, clerk_instance, clock
+):
+    cache.webhooks_configured(6)
+    await cache.memberships(ADA)
+    clock.now += 300
+    await cache.memberships(ADA)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 1
+    cache.invalidate_user(ADA)  # an organizationMembership webhook
     await cache.memberships(ADA)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2

@@ -7,6 +7,7 @@ import time
 from jupyter_clerk.cache import ExpiringLRU
 from jupyter_clerk.revocation.denylist import Revocation
 from jupyter_clerk.revocation.open_sockets import OpenSockets
+from jupyter_clerk.revocation.webhooks import apply_event
 
 ADA, SESSION, ORG = "user_2aAda", "sess_2aAda", "org_2aAcme"
 
@@ -38,3 +39,20 @@ def test_ended_session_and_deleted_user_are_refused_outright():
     rev.session_ended(SESSION, "revoked")
     assert rev.refuses(ADA, SESSION, None, time.time() + 10)
     assert not rev.refuses(ADA, "sess_2aOther", None, time.time())
+
+
+async def test_a_new_membership_webhook_makes_the_next_lookup_fresh_without_refusing_anything():
+    forgotten: list[str] = []
+
+    class Memberships:
+        def invalidate_user(self, user_id: str) -> None:
+            forgotten.append(user_id)
+
+    rev = Revocation(ExpiringLRU(10, time.time), None, Memberships(), OpenSockets())
+    event = {
+        "type": "organizationMembership.created",
+        "data": {"organization": {"id": ORG}, "public_user_data": {"user_id": ADA}},
+    }
+    assert await apply_event(rev, event, None) == "forgot the cached memberships"
+    assert forgotten == [ADA]
+    assert not rev.refuses(ADA, SESSION, ORG, time.time() - 1)

@@ -1,0 +1,387 @@
+"""How costs grow with people, open kernel WebSockets, ended sessions and Clerk calls.
+
+Ratios are against plain Jupyter (token auth) started in the same run with the same raised
+socket limits (the extension loaded with `configure_server=False`, which only raises limits).
+
+    .venv/bin/python -m bench.scale                      # everything (~10 min)
+    .venv/bin/python -m bench.scale --only revocation    # revocation, token cache, Clerk calls
+    .venv/bin/python -m bench.scale --only people
+    .venv/bin/python -m bench.scale --only websockets [--sockets 100,500,1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import secrets
+import statistics
+import time
+import tracemalloc
+import uuid
+from dataclasses import dataclass
+
+from tornado.httpclient import AsyncHTTPClient
+from websockets.asyncio.client import connect
+
+from bench.http import CLERK_PROVIDER_ONLY, clerk_environment, populate, server
+from bench.verify import ISSUER, PARTY
+from jupyter_clerk.auth.claims import parse_session_claims
+from jupyter_clerk.cache import ExpiringLRU
+from jupyter_clerk.clerk_api.memberships import MembershipCache
+from jupyter_clerk.clerk_api.models import Membership, Session, User
+from jupyter_clerk.clerk_api.profiles import ProfileCache
+from jupyter_clerk.devinstance.signing import SigningKey
+from jupyter_clerk.revocation.denylist import Revocation
+from jupyter_clerk.revocation.open_sockets import OpenSockets, SessionRevalidator, SocketOwner
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def payload(n: int, *, org: bool = True) -> dict:
+    now = int(time.time())
+    claims = {
+        "azp": PARTY,
+        "exp": now + 3600,
+        "iat": now,
+        "iss": ISSUER,
+        "nbf": now - 5,
+        "sid": f"sess_2aBench{n}",
+        "sub": f"user_2aBench{n % 1000}",
+        "v": 2,
+    }
+    if org:
+        claims["fea"] = "o:jupyter"
+        claims["o"] = {"id": f"org_2aBench{n % 50}", "rol": "admin", "slg": "b", "per": "read"}
+    return claims
+
+
+def token_for(key: SigningKey, n: int) -> str:
+    header = {"alg": "RS256", "kid": key.kid, "typ": "JWT"}
+    return key.sign(header, payload(n, org=False))
+
+
+def p99(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100)[98]
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@dataclass(eq=False)
+class FakeSocket:
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+# --- revocation, token cache, Clerk calls (in process) --------------------------------------
+
+
+async def revocation_round(ended: int) -> float:
+    """CPU seconds of one revalidation round in which every session has ended."""
+    tokens: ExpiringLRU[bytes, object] = ExpiringLRU(100_000, time.monotonic)
+    sockets = OpenSockets()
+    held = [FakeSocket() for _ in range(ended)]
+    revocation = Revocation(tokens, None, None, sockets)  # type: ignore[arg-type]
+    for n, handler in enumerate(held):
+        sockets.track(handler, SocketOwner(f"user_{n}", f"sess_2aBench{n}", "org_x"))
+        tokens.put(f"t{n}".encode(), parse_session_claims(payload(n)), time.monotonic() + 60)
+
+    async def get_session(session_id: str) -> Session:
+        return Session(session_id, "user_x", "client_x", "revoked", None, 0, 0)
+
+    revalidator = SessionRevalidator(
+        sockets, get_session, 300, on_ended=revocation.session_ended, calls_per_second=1e9
+    )
+    start = time.process_time()
+    closed = await revalidator.check_now()
+    cpu = time.process_time() - start
+    assert closed == ended and len(tokens) == 0
+    return cpu
+
+
+def webhook_cost(cached: int, webhooks: int = 1000) -> float:
+    """CPU seconds per session.revoked webhook with `cached` verified tokens and sockets."""
+    tokens: ExpiringLRU[bytes, object] = ExpiringLRU(cached * 2, time.monotonic)
+    sockets = OpenSockets()
+    held = [FakeSocket() for _ in range(cached)]
+    revocation = Revocation(tokens, None, None, sockets)  # type: ignore[arg-type]
+    for n, handler in enumerate(held):
+        sockets.track(handler, SocketOwner(f"user_{n}", f"sess_2aBench{n}", "org_x"))
+        tokens.put(f"t{n}".encode(), parse_session_claims(payload(n)), time.monotonic() + 60)
+    start = time.process_time()
+    for n in range(webhooks):
+        revocation.session_ended(f"sess_2aBench{n}", "revoked")
+    return (time.process_time() - start) / webhooks
+
+
+def token_cache_bytes(entries: int) -> float:
+    """Bytes per verified-token cache entry: digest key, parsed claims, LRU entry, index."""
+    payloads = [payload(n) for n in range(entries)]  # the token's JSON: transient, not kept
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    tokens: ExpiringLRU[bytes, object] = ExpiringLRU(entries, time.monotonic)
+    Revocation(tokens, None, None, OpenSockets())  # adds the revocation index
+    for claims in payloads:
+        tokens.put(secrets.token_bytes(32), parse_session_claims(claims), time.monotonic() + 60)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / entries
+
+
+async def clerk_calls_per_person_hour(people: int, *, webhooks: bool) -> dict[str, float]:
+    """A simulated steady hour (virtual clock, real caches and revalidator) → calls/person/h.
+
+    Each person: one tab in their token's organization and one in another organization
+    (a membership lookup), a request every 10 s in each, a page load every 5 minutes, and
+    one open kernel WebSocket per tab.
+    """
+    now = [0.0]
+    clock = lambda: now[0]  # noqa: E731
+    calls = {"memberships": 0, "profiles": 0, "sessions": 0}
+
+    async def lookup(user_id: str) -> list[Membership]:
+        calls["memberships"] += 1
+        return [Membership("orgmem_x", user_id, "org_x", "x", "X", "org:member", frozenset())]
+
+    async def get_user(user_id: str) -> User:
+        calls["profiles"] += 1
+        return User(user_id, None, "A", "B", None, False, False)
+
+    async def get_session(session_id: str) -> Session:
+        calls["sessions"] += 1
+        return Session(session_id, "user_x", "client_x", "active", None, 0, 0)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    memberships = MembershipCache(lookup, ttl=60, stale=30, clock=clock)
+    profiles = ProfileCache(get_user, ttl=600, clock=clock)
+    sockets = OpenSockets()
+    held = [FakeSocket() for _ in range(2 * people)]
+    for n, handler in enumerate(held):
+        sockets.track(handler, SocketOwner(f"user_{n // 2}", f"sess_{n // 2}", "org_x"))
+    revalidator = SessionRevalidator(
+        sockets, get_session, 300, calls_per_second=1e9, clock=clock, sleep=no_sleep
+    )
+    if webhooks:
+        revalidator.webhooks_configured(6)
+        memberships.webhooks_configured(6)
+    next_round = revalidator.interval
+    for second in range(0, 3600, 10):
+        now[0] = float(second)
+        for person in range(people):
+            await memberships.memberships(f"user_{person}")
+            if second % 300 == 0:
+                await profiles.profile(f"user_{person}")
+        while memberships._in_flight:
+            await asyncio.gather(*memberships._in_flight.values())
+        if second >= next_round:
+            await revalidator.check_now()
+            next_round += revalidator.interval
+    return {name: count / people for name, count in calls.items()}
+
+
+def run_in_process() -> None:
+    print("Revocation: one revalidation round in which every session has ended (CPU)")
+    for ended in (250, 1000, 4000):
+        cpu = min(asyncio.run(revocation_round(ended)) for _ in range(3))
+        print(f"  {ended:5d} sessions: {cpu * 1000:7.1f} ms   (target ≤ 50 ms at 4 000)")
+    cost = webhook_cost(10_000)
+    print(f"Revocation: one session.revoked webhook at 10 000 cached tokens: {cost * 1e6:.1f} µs")
+    print("Verified-token cache memory (claims, digest key, LRU entry, revocation index)")
+    for entries in (10_000, 100_000):
+        per = token_cache_bytes(entries)
+        print(f"  {entries:7d} entries: {per * entries / 2**20:7.1f} MiB  ({per:.0f} B each)")
+    print("Backend API calls per person per hour (steady workload, simulated hour)")
+    for webhooks in (False, True):
+        per_person = asyncio.run(clerk_calls_per_person_hour(200, webhooks=webhooks))
+        total = sum(per_person.values())
+        label = "with webhooks   " if webhooks else "without webhooks"
+        detail = ", ".join(f"{k} {v:.1f}" for k, v in per_person.items())
+        for name, limit in (("production", 360_000), ("development", 36_000)):
+            people = limit / total
+            print(
+                f"  {label} {total:6.1f} calls/person/h ({detail}); a {name} instance's "
+                f"limit ({limit // 3600 * 10} / 10 s) is reached at {people:8.0f} people"
+            )
+
+
+# --- servers: people and open WebSockets ----------------------------------------------------
+
+
+def plain_args(token: str) -> list[str]:
+    # The extension without configure_server only raises the socket limits: the baseline has
+    # the same ZMQ and open-file limits as the Clerk server.
+    return [
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.jpserver_extensions={'jupyter_clerk': True}",
+        "--ClerkApp.configure_server=False",
+    ]
+
+
+def clerk_args() -> list[str]:
+    return [
+        f"--ClerkIdentityProvider.issuer={ISSUER}",
+        "--ServerApp.jpserver_extensions={'jupyter_clerk': True}",
+    ]
+
+
+async def timed_requests(url: str, headers: list[dict[str, str]], requests: int, concurrency: int):
+    client = AsyncHTTPClient(max_clients=concurrency)
+    latencies: list[float] = []
+    remaining = iter(range(requests))
+
+    async def worker() -> None:
+        for n in remaining:
+            start = time.perf_counter()
+            response = await client.fetch(url, headers=headers[n % len(headers)])
+            assert response.code == 200, response.code
+            latencies.append(time.perf_counter() - start)
+
+    for n in range(min(len(headers), 1000)):  # warm-up: every person's token once
+        await client.fetch(url, headers=headers[n])
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return requests / (time.perf_counter() - start), p99(latencies)
+
+
+def run_people(opts) -> None:
+    key = SigningKey.generate()
+    plain_token = secrets.token_hex(16)
+    env = clerk_environment(key)
+    print("People: GET /api/contents, a distinct Clerk session per person (best of rounds)")
+    for people in (10, 100, 1000):
+        headers = [{"Authorization": f"Bearer {token_for(key, n)}"} for n in range(people)]
+        results: dict[str, list[tuple[float, float]]] = {"plain": [], "clerk": []}
+        for _ in range(opts.rounds):
+            with server(plain_args(plain_token), {}) as (url, root):
+                populate(root)
+                plain = [{"Authorization": f"token {plain_token}"}]
+                results["plain"].append(
+                    asyncio.run(timed_requests(url + "api/contents", plain, opts.requests, 8))
+                )
+            with server(CLERK_PROVIDER_ONLY, env) as (url, root):
+                populate(root)
+                results["clerk"].append(
+                    asyncio.run(timed_requests(url + "api/contents", headers, opts.requests, 8))
+                )
+        plain_rps = max(r[0] for r in results["plain"])
+        clerk_rps = max(r[0] for r in results["clerk"])
+        plain_p99 = min(r[1] for r in results["plain"])
+        clerk_p99 = min(r[1] for r in results["clerk"])
+        print(
+            f"  {people:5d} people: {clerk_rps:6.0f} vs {plain_rps:6.0f} req/s "
+            f"({clerk_rps / plain_rps:.2f}×, target ≥ 0.95×); p99 {clerk_p99 * 1000:.1f} vs "
+            f"{plain_p99 * 1000:.1f} ms ({clerk_p99 / plain_p99:.2f}×, target ≤ 1.1×)"
+        )
+
+
+def server_pid(port_url: str) -> int:
+    port = port_url.rsplit(":", 1)[1].strip("/")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                if f"--ServerApp.port={port}".encode() in cmd.read():
+                    return int(pid)
+        except OSError:
+            continue
+    raise RuntimeError("server process not found")
+
+
+async def websockets_on(url: str, headers: dict[str, str], query: str, steps: list[int], opts):
+    """Opens kernel WebSockets step by step; per step: RSS/socket, open time, request p99."""
+    client = AsyncHTTPClient()
+    pid = server_pid(url)
+    kernels = []
+    for _ in range(opts.kernels):
+        response = await client.fetch(
+            url + "api/kernels", method="POST", body="{}", headers=headers
+        )
+        kernels.append(json.loads(response.body)["id"])
+    await asyncio.sleep(2)
+    base_rss = rss_kib(pid)
+    sockets, rows = [], []
+    try:
+        for step in steps:
+            start = time.perf_counter()
+            while len(sockets) < step:
+                batch = min(25, step - len(sockets))
+                urls = [
+                    f"{'ws' + url.removeprefix('http')}api/kernels/"
+                    f"{kernels[(len(sockets) + i) % len(kernels)]}/channels?"
+                    f"session_id={uuid.uuid4().hex}&{query}"
+                    for i in range(batch)
+                ]
+                sockets += await asyncio.gather(
+                    *(connect(u, additional_headers=headers, max_queue=None) for u in urls)
+                )
+            opened = time.perf_counter() - start
+            _, latency = await timed_requests(url + "api/contents", [headers], opts.requests, 8)
+            rss = (rss_kib(pid) - base_rss) * 1024 / step
+            rows.append((step, rss, opened, latency))
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        for kernel in kernels:
+            await client.fetch(url + f"api/kernels/{kernel}", method="DELETE", headers=headers)
+    return rows
+
+
+def run_websockets(opts) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    steps = [int(s) for s in opts.sockets.split(",")]
+    key = SigningKey.generate()
+    plain_token = secrets.token_hex(16)
+    clerk_token = key.sign({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, payload(1, org=False))
+    env = {**clerk_environment(key), "CLERK_MAX_KERNEL_WEBSOCKETS": str(max(steps) + 50)}
+    with server(plain_args(plain_token), env) as (url, _root):
+        plain = asyncio.run(
+            websockets_on(
+                url, {"Authorization": f"token {plain_token}"}, f"token={plain_token}", steps, opts
+            )
+        )
+    with server(clerk_args(), env) as (url, _root):
+        clerk = asyncio.run(
+            websockets_on(
+                url, {"Authorization": f"Bearer {clerk_token}"}, f"token={clerk_token}", steps, opts
+            )
+        )
+    print(f"Open kernel WebSockets over {opts.kernels} kernels (Clerk vs plain, same limits)")
+    for (step, c_rss, c_open, c_p99), (_, p_rss, p_open, p_p99) in zip(clerk, plain, strict=True):
+        print(
+            f"  {step:5d} sockets: RSS/socket {c_rss / 1024:6.1f} vs {p_rss / 1024:6.1f} KiB "
+            f"({c_rss / p_rss:.2f}×); open {c_open:5.1f} vs {p_open:5.1f} s "
+            f"({c_open / p_open:.2f}×); request p99 {c_p99 * 1000:6.1f} vs {p_p99 * 1000:6.1f} ms "
+            f"({c_p99 / p_p99:.2f}×, target ≤ 1.1×); ≈{2**30 / c_rss:,.0f} sockets per GiB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=["revocation", "people", "websockets"])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sockets", default="100,500,1000")
+    parser.add_argument("--kernels", type=int, default=4)
+    opts = parser.parse_args()
+    if opts.only in (None, "revocation"):
+        run_in_process()
+    if opts.only in (None, "people"):
+        run_people(opts)
+    if opts.only in (None, "websockets"):
+        run_websockets(opts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""People's names and pictures (`GET /v1/users/{id}`), cached per person.
+
+The top bar asks for the profile on every page load; without a cache each load would be a
+Backend API call. A profile changes rarely and carries no access: it is kept for `ttl`, dropped
+at once by the `user.updated` and `user.deleted` webhooks, and a failed lookup is remembered
+briefly so an outage is not retried on every page load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from ..cache import ExpiringLRU
+from .client import BackendAPIError
+from .models import User
+
+log = logging.getLogger(__name__)
+
+GetUser = Callable[[str], Awaitable[User]]
+
+
+class ProfileCache:
+    def __init__(
+        self,
+        get_user: GetUser,
+        *,
+        ttl: float = 600.0,
+        failure_ttl: float = 30.0,
+        max_users: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._get_user = get_user
+        self._ttl, self._failure_ttl = ttl, failure_ttl
+        self._clock = clock
+        # (None,) stands for "Clerk could not say": no profile, for failure_ttl.
+        self._entries: ExpiringLRU[str, tuple[User | None]] = ExpiringLRU(max_users, clock)
+        self._in_flight: dict[str, asyncio.Future[User | None]] = {}
+        self._generation = 0  # an invalidation during a lookup keeps its result out
+        self.lookups = 0
+
+    async def profile(self, user_id: str) -> User | None:
+        cached = self._entries.get(user_id)
+        if cached is not None:
+            return cached[0]
+        future = self._in_flight.get(user_id)
+        if future is None:
+            future = asyncio.ensure_future(self._load(user_id))
+            self._in_flight[user_id] = future
+        return await asyncio.shield(future)
+
+    def invalidate(self, user_id: str) -> None:
+        self._generation += 1
+        self._entries.pop(user_id)
+
+    async def _load(self, user_id: str) -> User | None:
+        generation = self._generation
+        self.lookups += 1
+        try:
+            user: User | None = await self._get_user(user_id)
+            ttl = self._ttl
+        except BackendAPIError as exc:
+            log.info("No Clerk profile for %s: %s", user_id, exc)
+            user, ttl = None, self._failure_ttl
+        finally:
+            self._in_flight.pop(user_id, None)
+        if generation == self._generation:
+            self._entries.put(user_id, (user,), self._clock() + ttl)
+        return user

@@ -1,0 +1,171 @@
+"""How many kernel WebSockets one server holds, and a clean refusal past that.
+
+Each kernel WebSocket holds four ZMQ sockets (shell, control, iopub, stdin) in the kernel
+manager's shared ZMQ context, whose default limit is 1 023 sockets, and about ten file
+descriptors (each ZMQ socket's connection and mailbox, plus the TCP connection itself), under
+the process's open-file limit (often 1 024). Jupyter fails with "Too many open files" at about
+250 sockets. We raise both limits to what the configured number of sockets needs, and refuse
+the socket after the last one with a 503 before the upgrade, never with a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import weakref
+from typing import Any, ClassVar
+
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from tornado import web
+from traitlets import Int, default
+from traitlets.config import LoggingConfigurable
+
+from ..errors import ClerkConfigError
+from ..settings_env import env_int
+
+ZMQ_SOCKETS_PER_WEBSOCKET = 4
+FILES_PER_WEBSOCKET = 10
+# Room for everything else: kernels' own channels and processes, HTTP clients, files.
+HEADROOM = 1024
+
+log = logging.getLogger(__name__)
+
+
+class ClerkSocketLimits(LoggingConfigurable):
+    """Limits on open kernel WebSockets (configured as c.ClerkSocketLimits.*)."""
+
+    max_kernel_websockets = Int(
+        help="Kernel WebSockets one server keeps open at once (every browser tab with a "
+        "notebook holds one); the next gets 503 until one closes. The ZMQ socket and "
+        "open-file limits are raised to match. 0 leaves Jupyter's own limits alone. "
+        "Env: CLERK_MAX_KERNEL_WEBSOCKETS.",
+    ).tag(config=True)
+    zmq_max_sockets = Int(
+        help="Socket limit of the kernel manager's ZMQ context. Default: 4 per kernel WebSocket "
+        "plus 1 024. Env: CLERK_ZMQ_MAX_SOCKETS.",
+    ).tag(config=True)
+    open_files = Int(
+        help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per kernel "
+        "WebSocket plus 1 024; if the system allows less, fewer sockets are admitted and a "
+        "warning says so. Env: CLERK_OPEN_FILES.",
+    ).tag(config=True)
+
+    @default("max_kernel_websockets")
+    def _max_default(self) -> int:
+        return self._env("CLERK_MAX_KERNEL_WEBSOCKETS", "max_kernel_websockets", 2000)
+
+    @default("zmq_max_sockets")
+    def _zmq_default(self) -> int:
+        fallback = ZMQ_SOCKETS_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
+        return self._env("CLERK_ZMQ_MAX_SOCKETS", "zmq_max_sockets", fallback)
+
+    @default("open_files")
+    def _open_files_default(self) -> int:
+        fallback = FILES_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
+        return self._env("CLERK_OPEN_FILES", "open_files", fallback)
+
+    @staticmethod
+    def _env(name: str, trait: str, fallback: int) -> int:
+        try:
+            value = env_int(name, fallback)
+        except ValueError as exc:
+            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}): {exc}") from None
+        if value < 0:
+            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}) must not be negative.")
+        return value
+
+    def raise_open_files(self) -> int:
+        """Raises the soft open-file limit toward `open_files`; returns the sockets it allows."""
+        wanted = self.max_kernel_websockets
+        if wanted == 0:
+            return 0
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target, infinite = self.open_files, resource.RLIM_INFINITY
+        if soft != infinite and soft < target:
+            # First also the hard limit (allowed to root), else as far as the hard limit goes.
+            attempts = [(target, hard if hard == infinite else max(hard, target))]
+            attempts.append((target if hard == infinite else min(target, hard), hard))
+            for limits in attempts:
+                try:
+                    resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+                    break
+                except (ValueError, OSError):
+                    continue
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        allowed = wanted
+        if soft != resource.RLIM_INFINITY and soft < self.open_files:
+            allowed = min(wanted, _sockets_within(soft, FILES_PER_WEBSOCKET))
+            self.log.warning(
+                "The system allows %d open files, not the %d that %d kernel WebSockets need "
+                "(c.ClerkSocketLimits.open_files, CLERK_OPEN_FILES; raise `ulimit -Hn`): "
+                "admitting at most %d.",
+                soft,
+                self.open_files,
+                wanted,
+                allowed,
+            )
+        return allowed
+
+    def raise_zmq_sockets(self, context: Any, wanted_websockets: int) -> int:
+        """Raises the context's socket limit (effective only before its first socket)."""
+        if wanted_websockets == 0 or context is None:
+            return wanted_websockets
+        import zmq
+
+        try:
+            if context.get(zmq.MAX_SOCKETS) < self.zmq_max_sockets:
+                context.set(zmq.MAX_SOCKETS, self.zmq_max_sockets)
+        except zmq.ZMQError as exc:
+            self.log.warning("Could not raise the ZMQ socket limit: %s", exc)
+        limit = context.get(zmq.MAX_SOCKETS)
+        allowed = min(wanted_websockets, _sockets_within(limit, ZMQ_SOCKETS_PER_WEBSOCKET))
+        if allowed < wanted_websockets:
+            self.log.warning(
+                "The ZMQ context allows %d sockets, not the %d that %d kernel WebSockets need "
+                "(c.ClerkSocketLimits.zmq_max_sockets, CLERK_ZMQ_MAX_SOCKETS): admitting at "
+                "most %d.",
+                limit,
+                self.zmq_max_sockets,
+                wanted_websockets,
+                allowed,
+            )
+        return allowed
+
+
+def _sockets_within(limit: int, per_socket: int) -> int:
+    """WebSockets that fit in a limit, leaving headroom (half of a small limit)."""
+    return max(limit - HEADROOM, limit // 2) // per_socket
+
+
+class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
+    """Jupyter's kernel WebSocket connection, refusing (503) past `limit` open ones."""
+
+    limit: ClassVar[int | None] = None  # None: no limit of ours
+    # From admission (before the upgrade) until disconnect; weak, so a connection whose
+    # upgrade failed after admission frees its place once its handler is gone.
+    admitted: ClassVar[weakref.WeakSet[BoundedKernelConnection]] = weakref.WeakSet()
+
+    async def prepare(self) -> None:
+        cls = BoundedKernelConnection
+        if cls.limit is not None and len(cls.admitted) >= cls.limit:
+            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", cls.limit)
+            handler = self.websocket_handler
+            handler.set_status(503)
+            handler.set_header("Retry-After", "30")
+            handler.set_header("Content-Type", "application/json")
+            message = (
+                "This server has as many open notebook connections as it is configured for; "
+                "close a notebook tab or try again shortly."
+            )
+            raise web.Finish(json.dumps({"message": message, "reason": "too-many-websockets"}))
+        cls.admitted.add(self)
+        try:
+            await super().prepare()
+        except BaseException:
+            cls.admitted.discard(self)
+            raise
+
+    def disconnect(self) -> None:
+        BoundedKernelConnection.admitted.discard(self)
+        super().disconnect()

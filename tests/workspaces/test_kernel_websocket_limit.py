@@ -1,0 +1,133 @@
+"""Hundreds of kernel WebSockets on one server, and a clean refusal past the configured limit.
+
+Plain Jupyter stops at about 250 (its ZMQ context allows 1 023 sockets, four per WebSocket):
+300 here need the limits the extension raises. Real kernels, real loopback WebSockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import uuid
+
+import pytest
+import zmq
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from jupyter_clerk.workspaces.socket_limits import BoundedKernelConnection
+from tests.identity.test_websockets import ws_base
+
+OPEN = 300
+KERNELS = 3
+HANG_GUARD = 120  # seconds: only stops a broken test from hanging, never asserts a duration
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    return {**jp_server_config, "ClerkSocketLimits": {"max_kernel_websockets": OPEN}}
+
+
+def kernel_info_request() -> tuple[str, str]:
+    msg_id = uuid.uuid4().hex
+    header = {
+        "msg_id": msg_id,
+        "msg_type": "kernel_info_request",
+        "session": uuid.uuid4().hex,
+        "username": "test",
+        "version": "5.3",
+    }
+    message = {"header": header, "parent_header": {}, "metadata": {}, "content": {}}
+    return msg_id, json.dumps({**message, "channel": "shell"})
+
+
+async def kernel_info(ws) -> dict:
+    msg_id, request = kernel_info_request()
+    await ws.send(request)
+    while True:
+        message = json.loads(await ws.recv())
+        if message["parent_header"].get("msg_id") == msg_id and message["channel"] == "shell":
+            return message["content"]
+
+
+async def start_kernels(fetch, token: str, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = await fetch("api/kernels", method="POST", token=token, body={})
+        assert response.code == 201, response.body
+        ids.append(json.loads(response.body)["id"])
+    return ids
+
+
+def channels_url(server_url: str, kernel_id: str, token: str) -> str:
+    session = uuid.uuid4().hex
+    return (
+        f"{ws_base(server_url)}api/kernels/{kernel_id}/channels?session_id={session}&token={token}"
+    )
+
+
+async def refused(url: str) -> tuple[int, dict]:
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(url):
+            pass
+    response = info.value.response
+    return response.status_code, json.loads(response.body or b"{}")
+
+
+async def test_hundreds_of_kernel_websockets_work_and_the_next_one_is_refused_cleanly(
+    jp_serverapp, server_url, fetch, token_for, caplog
+):
+    token = token_for()
+    kernels = await start_kernels(fetch, token, KERNELS)
+    context = jp_serverapp.kernel_manager.context
+    assert context.get(zmq.MAX_SOCKETS) >= 4 * OPEN + 1024
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 10 * OPEN + 1024
+
+    async with asyncio.timeout(HANG_GUARD):
+        sockets = []
+        try:
+            for batch in range(0, OPEN, 25):
+                urls = [
+                    channels_url(server_url, kernels[n % KERNELS], token)
+                    for n in range(batch, min(OPEN, batch + 25))
+                ]
+                sockets += await asyncio.gather(*(connect(u, max_queue=None) for u in urls))
+            replies = await asyncio.gather(*(kernel_info(ws) for ws in sockets))
+            assert all(reply["status"] == "ok" for reply in replies)
+
+            token = token_for()  # a session token lives 60 s
+            status, body = await refused(channels_url(server_url, kernels[0], token))
+            assert status == 503
+            assert body["reason"] == "too-many-websockets" and "notebook" in body["message"]
+
+            await sockets.pop().close()  # a place frees up once a socket is closed
+            while len(BoundedKernelConnection.admitted) >= OPEN:
+                await asyncio.sleep(0.05)
+            async with connect(channels_url(server_url, kernels[1], token)) as ws:
+                assert (await kernel_info(ws))["status"] == "ok"
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets))
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+
+
+class TestSmallLimit:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        return {**jp_server_config, "ClerkSocketLimits": {"max_kernel_websockets": 2}}
+
+    async def test_the_refusal_comes_from_the_limit(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        """The attack, with the check switched off: the over-limit socket gets in."""
+        token = token_for()
+        (kernel,) = await start_kernels(fetch, token, 1)
+        async with asyncio.timeout(HANG_GUARD):
+            async with (
+                connect(channels_url(server_url, kernel, token)),
+                connect(channels_url(server_url, kernel, token)),
+            ):
+                assert (await refused(channels_url(server_url, kernel, token)))[0] == 503
+                BoundedKernelConnection.limit = None  # protection off
+                async with connect(channels_url(server_url, kernel, token)) as ws:
+                    assert (await kernel_info(ws))["status"] == "ok"

@@ -1,0 +1,53 @@
+"""c.ClerkSocketLimits / CLERK_* settings: raised limits, a warning when the system refuses."""
+
+from __future__ import annotations
+
+import logging
+import resource
+
+import pytest
+import zmq
+
+from jupyter_clerk.errors import ClerkConfigError
+from jupyter_clerk.workspaces.socket_limits import ClerkSocketLimits
+
+
+def test_defaults_follow_the_number_of_websockets(monkeypatch):
+    monkeypatch.setenv("CLERK_MAX_KERNEL_WEBSOCKETS", "500")
+    limits = ClerkSocketLimits()
+    assert limits.zmq_max_sockets == 4 * 500 + 1024
+    assert limits.open_files == 10 * 500 + 1024
+
+
+@pytest.mark.parametrize("value", ["many", "-1"])
+def test_a_bad_limit_names_the_trait_and_the_variable(monkeypatch, value):
+    monkeypatch.setenv("CLERK_MAX_KERNEL_WEBSOCKETS", value)
+    with pytest.raises(ClerkConfigError) as info:
+        ClerkSocketLimits().max_kernel_websockets  # noqa: B018
+    assert "max_kernel_websockets" in str(info.value)
+    assert "CLERK_MAX_KERNEL_WEBSOCKETS" in str(info.value)
+
+
+def test_a_refused_open_file_limit_warns_and_admits_fewer_sockets(monkeypatch, caplog):
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+    def refuse(*args):
+        raise ValueError("not allowed")
+
+    monkeypatch.setattr(resource, "setrlimit", refuse)
+    limits = ClerkSocketLimits(max_kernel_websockets=10 * soft)
+    with caplog.at_level(logging.WARNING):
+        allowed = limits.raise_open_files()
+    assert allowed < 10 * soft
+    assert allowed * 10 <= soft
+    assert "CLERK_OPEN_FILES" in caplog.text and "c.ClerkSocketLimits.open_files" in caplog.text
+
+
+def test_the_zmq_context_gets_the_configured_socket_limit():
+    context = zmq.Context()
+    try:
+        limits = ClerkSocketLimits(max_kernel_websockets=700)
+        assert limits.raise_zmq_sockets(context, 700) == 700
+        assert context.get(zmq.MAX_SOCKETS) == 4 * 700 + 1024
+    finally:
+        context.term()
