@@ -24,7 +24,7 @@ CHP := $(VENV)/bin/configurable-http-proxy
 hub-env: $(HUB_STAMP) $(CHP)
 
 $(HUB_STAMP): $(STAMP) pyproject.toml
-	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[hub-test]"
+	$(call pip_install_editable,hub-test)
 	@touch $@
 
 $(CHP):
@@ -36,11 +36,25 @@ hub-demo: env hub-env
 
 env: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)
 
+# pip installs the wheel's shared data (install.json) into share/jupyter/labextensions/, where
+# LABEXT_LINK points into the source tree: each install runs with the link out of the way and
+# puts it back, so the built extension never gains a stray file (the wheel build would refuse).
+COMMA := ,
+define pip_install_editable
+	rm -rf $(LABEXT_LINK)
+	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[$(1)]"
+	$(link_labextension)
+endef
+define link_labextension
+	rm -rf $(LABEXT_LINK) && mkdir -p $(dir $(LABEXT_LINK))
+	ln -s $(CURDIR)/jupyter_clerk/labextension $(LABEXT_LINK)
+endef
+
 $(STAMP): pyproject.toml
 	@echo "==> Setting up the virtual environment in $(VENV) (first run takes a minute or two)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install --quiet -e ".[lab,test,bench]"
+	$(call pip_install_editable,lab$(COMMA)test$(COMMA)bench)
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyter_clerk
 	# Installed for a test only: jupyter-clerk refuses to start while it is enabled.
 	$(VENV)/bin/jupyter server extension disable --sys-prefix jupyter_server_ydoc jupyter_server_fileid
@@ -58,9 +72,7 @@ $(LABEXT_BUILT): $(STAMP) $(NODE_MODULES) $(LABEXT_SOURCES)
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
 
 $(LABEXT_LINK): $(STAMP)
-	mkdir -p $(dir $@)
-	rm -rf $@
-	ln -s $(CURDIR)/jupyter_clerk/labextension $@
+	$(link_labextension)
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
