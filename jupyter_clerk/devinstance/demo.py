@@ -41,17 +41,31 @@ def people(data: DirectoryData) -> str:
     return "\n".join(lines)
 
 
-def server_environment(instance: DevInstance, jupyter_origin: str) -> dict[str, str]:
-    return {
+def server_environment(
+    instance: DevInstance, jupyter_origin: str, *, shortcut: bool = False
+) -> dict[str, str]:
+    """Jupyter's settings for the instance: Clerk's own <SignIn/> through clerk-js, or with
+    `shortcut` (tests that need no clerk-js) the instance's sign-in page and token endpoint."""
+    environment = {
         **os.environ,
         **jupyter_settings(instance),
         "CLERK_ALLOW_LOCAL_INSTANCE": "1",
         "CLERK_AUTHORIZED_PARTIES": jupyter_origin,
-        "CLERK_SIGN_IN_URL": f"{instance.url}/v1/client/handshake",
-        "CLERK_SIGN_OUT_URL": f"{instance.url}/sign-out",
-        # The browser reaches the instance's Frontend API over plain http.
+        # The browser reaches the instance's Frontend API over plain http (clerk-js: proxy URL).
         "CLERK_FRONTEND_API_URL": instance.url,
     }
+    if shortcut:
+        environment.update(
+            CLERK_LOCAL_INSTANCE_SHORTCUT="1",
+            CLERK_SIGN_IN_URL=f"{instance.url}/v1/client/handshake",
+            CLERK_SIGN_OUT_URL=f"{instance.url}/sign-out",
+        )
+    else:
+        environment["CLERK_SIGN_IN_HINT"] = (
+            "Demo: sign in as a demo person (ada@example.com, grace@example.com, …) "
+            f"with the password {instance.password}"
+        )
+    return environment
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -88,7 +102,8 @@ async def run(args: argparse.Namespace) -> int:
     await asyncio.sleep(3)
     if lab.returncode is None:
         print(
-            f"\nOpen {jupyter_origin}/lab and sign in as one of the demo people:\n"
+            f"\nOpen {jupyter_origin}/lab and sign in as one of the demo people "
+            f"(email below, password {instance.password}):\n"
             f"{people(instance.data)}\n\nPress Ctrl-C to stop.",
             flush=True,
         )

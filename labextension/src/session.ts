@@ -22,7 +22,8 @@ export interface ITabSessionOptions {
   /** The workspace the URL or the tab asked for; null: the session's active organization. */
   requested: string | null;
   storage: IStorageLike;
-  signOut: () => Promise<unknown>;
+  /** Sign out of Clerk, then go to `redirectUrl` (clerk-js navigates there itself). */
+  signOut: (redirectUrl: string) => Promise<unknown>;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
 }
@@ -109,7 +110,7 @@ export class TabSession {
     this._leaving = true;
     this._channel?.postMessage('signed-out');
     try {
-      await this._signOut();
+      await this._signOut(logoutUrl);
     } finally {
       window.location.assign(logoutUrl);
     }
@@ -190,7 +191,7 @@ export class TabSession {
   private readonly _tokens: TokenCache;
   private readonly _requested: string | null;
   private readonly _storage: IStorageLike;
-  private readonly _signOut: () => Promise<unknown>;
+  private readonly _signOut: (redirectUrl: string) => Promise<unknown>;
   private readonly _fetch: typeof fetch;
   private readonly _channel: BroadcastChannel | null = null;
   private readonly _signedOutSignal = new Signal<this, void>(this);

@@ -1,4 +1,5 @@
-"""Driving JupyterLab in a tab the way a person does: sign in, open a notebook, run a cell."""
+"""Driving JupyterLab in a tab the way a person does: sign in through Clerk's <SignIn/>, open a
+notebook, run a cell."""
 
 from __future__ import annotations
 
@@ -16,12 +17,23 @@ def open_lab(context: BrowserContext, url: str) -> Page:
     return page
 
 
-def sign_in(context: BrowserContext, url: str, person: str) -> Page:
-    """A new tab at `url` that goes through sign-in as a demo person and comes back."""
+def sign_in(context: BrowserContext, url: str, email: str) -> Page:
+    """A new tab at `url` that signs in through Clerk's <SignIn/> and comes back."""
     page = context.new_page()
     page.goto(url)
-    page.get_by_role("button", name=person).click()
+    fill_sign_in(page, email)
     return page
+
+
+def fill_sign_in(page: Page, email: str) -> None:
+    """Clerk's two-step form: the email, then the password the page shows."""
+    hint = page.locator("#hint")
+    expect(hint).to_contain_text("password")
+    password = hint.inner_text().rsplit(" ", 1)[-1]
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Continue", exact=True).click()
 
 
 def wait_for_lab(page: Page) -> None:
