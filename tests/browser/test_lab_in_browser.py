@@ -21,6 +21,7 @@ from tests.browser.lab import (
     sign_in,
     wait_for_lab,
 )
+from tests.devinstance.helpers import ADA as ADA_ID
 from tests.devinstance.helpers import ENGINES, GUILD, PARTNERS
 
 ADA = "Ada Lovelace"
@@ -184,4 +185,18 @@ def test_an_unreachable_frontend_api_is_reported_with_its_url(
         f"Clerk's Frontend API at {stack.instance.url} could not be reached.", timeout=60_000
     )
     expect(page.get_by_label("Email address")).to_have_count(0)
-    screenshot(page, "unreachable")
+    screenshot(page, "unreachable-sign-in")
+    # JupyterLab itself, opened with a valid session cookie: the same, with the same URL.
+    session = stack.run(create_session(stack))
+    token = stack.instance.session_token(session.id)
+    context.add_cookies([{"name": "__session", "value": token, "url": stack.url}])
+    lab = context.new_page()
+    lab.goto(workspace_url(stack, ENGINES))
+    dialog = lab.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Clerk is unreachable", timeout=60_000)
+    expect(dialog).to_contain_text(f"Frontend API at {stack.instance.url} could not be reached")
+    screenshot(lab, "unreachable-lab")
+
+
+async def create_session(stack: Stack):
+    return stack.instance.create_session(ADA_ID, ENGINES)

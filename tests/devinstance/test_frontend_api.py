@@ -254,9 +254,16 @@ def test_bundles_map_any_version_path_to_the_installed_major(
 
 @pytest.mark.parametrize(
     ("version", "name"),
-    [("4", "clerk.browser.js"), ("6", "..%2Fpackage.json"), ("6", ".env"), ("6/..", "x.js")],
+    [
+        ("4", "clerk.browser.js"),
+        ("6", "../package.json"),
+        ("6", "..%2Fpackage.json"),
+        ("6", ".env"),
+        ("6/..", "x.js"),
+    ],
 )
 def test_bundles_refuse_other_majors_and_other_files(version: str, name: str) -> None:
+    # `../package.json` exists next to `dist/`: only the file-name rule keeps it out.
     assert bundle_path(npm_root(), "@clerk/clerk-js", version, name) is None
 
 
