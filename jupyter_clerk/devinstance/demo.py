@@ -37,7 +37,8 @@ def people(data: DirectoryData) -> str:
             f"{data.organizations[m.organization_id].name} ({m.role})"
             for m in data.memberships_of(user.id)
         ]
-        lines.append(f"  - {user.display_name:<16} {', '.join(orgs) or 'no organizations'}")
+        where = ", ".join(orgs) or "no organizations"
+        lines.append(f"  - {user.display_name:<16} {user.email:<20} {where}")
     return "\n".join(lines)
 
 
@@ -103,7 +104,7 @@ async def run(args: argparse.Namespace) -> int:
     if lab.returncode is None:
         print(
             f"\nOpen {jupyter_origin}/lab and sign in as one of the demo people "
-            f"(email below, password {instance.password}):\n"
+            f"(their email, password {instance.password}):\n"
             f"{people(instance.data)}\n\nPress Ctrl-C to stop.",
             flush=True,
         )

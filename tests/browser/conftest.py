@@ -57,6 +57,7 @@ class Stack:
     loop: asyncio.AbstractEventLoop
     url: str
     root: Path
+    clerk_js_version: str
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
@@ -122,7 +123,7 @@ def stack(
     lab = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, lab)
-        yield Stack(instance, loop, url, root)
+        yield Stack(instance, loop, url, root, request.param)
     finally:
         lab.terminate()
         try:

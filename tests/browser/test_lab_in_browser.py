@@ -9,6 +9,7 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, Request, Response, expect
 
+from jupyter_clerk.auth.publishable_key import build_publishable_key
 from tests.browser.conftest import TOKEN_LIFETIME, Stack
 from tests.browser.lab import (
     SWITCHER,
@@ -200,3 +201,39 @@ def test_an_unreachable_frontend_api_is_reported_with_its_url(
 
 async def create_session(stack: Stack):
     return stack.instance.create_session(ADA_ID, ENGINES)
+
+
+DEV_BROWSER_PAGE = """<!doctype html><body><script src="{clerk_js}" crossorigin="anonymous"
+  data-clerk-publishable-key="{key}" data-clerk-proxy-url="{proxy}"></script></body>"""
+
+
+def test_a_development_domain_key_uses_the_dev_browser_handshake(
+    stack: Stack, context: BrowserContext
+):
+    """A key on Clerk's development domains makes clerk-js identify the browser by a dev
+    browser token (`__clerk_db_jwt`) instead of a cookie; the local instance serves that too.
+    """
+    version = stack.clerk_js_version
+    html = DEV_BROWSER_PAGE.format(
+        clerk_js=f"{stack.instance.url}/npm/@clerk/clerk-js@{version}/dist/clerk.browser.js",
+        key=build_publishable_key("happy-otter-12.clerk.accounts.dev"),
+        proxy=stack.instance.url,
+    )
+    page = context.new_page()
+    # A page of the Jupyter origin (allowed by the instance, on loopback as Chromium's local
+    # network access rules want, and with no script-blocking CSP), replaced by the test page.
+    page.goto(f"{stack.url}/logout")
+    page.set_content(html)
+    with page.expect_request(re.compile(r"/v1/dev_browser\?")):
+        page.evaluate("Clerk.load()")
+    created = page.evaluate(
+        """async password => {
+            const signIn = await Clerk.client.signIn.create(
+                { identifier: 'ada@example.com', strategy: 'password', password });
+            await Clerk.setActive({ session: signIn.createdSessionId });
+            return Clerk.session.id;
+        }""",
+        stack.instance.password,
+    )
+    assert stack.instance.store.session(created).user_id == ADA_ID
+    assert not [c for c in context.cookies() if c["name"] == "__clerk_dev_client"]
