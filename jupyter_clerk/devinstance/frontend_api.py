@@ -158,10 +158,6 @@ class ClientHandler(FrontendAPIHandler):
         client = self.optional_client()
         self.write_json({"response": self.client_json(client), "client": None})
 
-    def post(self) -> None:
-        client = self.client_or_new()
-        self.write_json({"response": self.client_json(client), "client": None})
-
     def delete(self) -> None:
         client = self.current_client()
         self.ctx.store.end_client(client.id)

@@ -187,6 +187,26 @@ async def test_sign_out_through_method_delete_ends_the_sessions(
     assert_clerk_error(token, 401, "session_not_active")
 
 
+@pytest.mark.parametrize(("action", "status"), [("end", "ended"), ("remove", "removed")])
+async def test_signing_out_of_one_session(
+    browser: Browser, clerk_instance: DevInstance, action: str, status: str
+) -> None:
+    session_id = (await browser.sign_in())["response"]["created_session_id"]
+    answer = body(await browser.call("POST", f"/v1/client/sessions/{session_id}/{action}"))
+    assert answer["response"]["status"] == status and answer["client"]["sessions"] == []
+    assert clerk_instance.store.session(session_id).status == status
+
+
+async def test_destroying_the_client_ends_its_sessions(
+    browser: Browser, clerk_instance: DevInstance
+) -> None:
+    session_id = (await browser.sign_in())["response"]["created_session_id"]
+    assert (await browser.call("POST", "/v1/client?_method=DELETE")).code == 200
+    assert clerk_instance.store.session(session_id).status == "ended"
+    stranger = Browser(clerk_instance)
+    assert_clerk_error(await stranger.call("POST", "/v1/client?_method=DELETE"), 401, "signed_out")
+
+
 async def test_a_session_revoked_elsewhere_disappears_from_the_client(
     browser: Browser, clerk_instance: DevInstance
 ) -> None:
