@@ -141,7 +141,8 @@ def test_signing_out_in_one_tab_shows_the_other_tab_a_signed_out_dialog(
     first.bring_to_front()
     first.locator("#jp-clerk-user button").click()
     first.get_by_text("Sign out", exact=True).click()
-    expect(first.get_by_text("You have left Jupyter")).to_be_visible()
+    # Under load the navigation to /logout once took longer than the default 5 s.
+    expect(first.get_by_text("You have left Jupyter")).to_be_visible(timeout=30_000)
     assert stack.instance.store.session(signed_in_as).status == "ended"
     dialog = second.locator(".jp-Dialog")
     expect(dialog).to_contain_text("You are signed out")
