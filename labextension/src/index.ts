@@ -48,7 +48,7 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
         requested,
         storage: window.sessionStorage,
         // Tests only (CLERK_LOCAL_INSTANCE_SHORTCUT): /logout signs out of the local instance.
-        signOut: async () => undefined
+        signOut: async redirectUrl => window.location.assign(redirectUrl)
       });
     }
     const clerk = await loadClerkJs(config).catch((error: Error) => {

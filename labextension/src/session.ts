@@ -22,7 +22,7 @@ export interface ITabSessionOptions {
   /** The workspace the URL or the tab asked for; null: the session's active organization. */
   requested: string | null;
   storage: IStorageLike;
-  /** Sign out of Clerk, then go to `redirectUrl` (clerk-js navigates there itself). */
+  /** Sign out of Clerk and go to `redirectUrl` (clerk-js navigates there itself). */
   signOut: (redirectUrl: string) => Promise<unknown>;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -105,14 +105,19 @@ export class TabSession {
   /** JupyterLab's `WebSocket`: `token` and `workspace` query parameters added on open. */
   readonly WebSocket: typeof WebSocket;
 
-  /** Sign out of Clerk and of this server; other tabs hear it at once. */
+  /**
+   * Sign out of Clerk and of this server; other tabs hear it at once. The sign-out callback
+   * goes to `logoutUrl` itself (clerk-js does): a second navigation would race the first and,
+   * with unsaved work, ask the person twice whether to leave. Only if it fails do we go.
+   */
   async signOut(logoutUrl: string): Promise<void> {
     this._leaving = true;
     this._channel?.postMessage('signed-out');
     try {
       await this._signOut(logoutUrl);
-    } finally {
+    } catch (error) {
       window.location.assign(logoutUrl);
+      throw error;
     }
   }
 

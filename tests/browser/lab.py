@@ -9,9 +9,18 @@ from playwright.sync_api import BrowserContext, Page, expect
 SWITCHER = "#jp-clerk-workspace button"
 
 
+def new_tab(context: BrowserContext) -> Page:
+    """A tab that leaves when told to. The module's tests share JupyterLab workspaces, so a
+    tab may restore a notebook an earlier test left unsaved, and JupyterLab then asks before
+    the page is left (signing out, switching organization): the person says yes."""
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept() if d.type == "beforeunload" else d.dismiss())
+    return page
+
+
 def open_lab(context: BrowserContext, url: str) -> Page:
     """A new tab at `url`, already signed in (the context holds Clerk's cookies)."""
-    page = context.new_page()
+    page = new_tab(context)
     page.goto(url)
     wait_for_lab(page)
     return page
@@ -19,7 +28,7 @@ def open_lab(context: BrowserContext, url: str) -> Page:
 
 def sign_in(context: BrowserContext, url: str, email: str) -> Page:
     """A new tab at `url` that signs in through Clerk's <SignIn/> and comes back."""
-    page = context.new_page()
+    page = new_tab(context)
     page.goto(url)
     fill_sign_in(page, email)
     return page
