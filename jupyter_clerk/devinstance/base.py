@@ -16,6 +16,7 @@ from tornado import httputil, web
 from .data import DirectoryData
 from .errors import ClerkAPIError, unauthenticated
 from .faults import Call, FaultPlan
+from .frontend_state import FrontendState
 from .origins import OriginPolicy
 from .session_tokens import SessionTokenMinter
 from .signing import KeyRing
@@ -45,6 +46,7 @@ class InstanceContext:
     origins: OriginPolicy
     token_lifetime: int
     faults: FaultPlan = field(default_factory=FaultPlan)
+    frontend: FrontendState = field(default_factory=FrontendState)
 
 
 class InstanceHandler(web.RequestHandler):

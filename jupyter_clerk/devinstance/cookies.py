@@ -40,9 +40,14 @@ def set_signed_in_cookies(
     handler.set_cookie(
         CLIENT_UAT_COOKIE, str(int(time.time())), path="/", samesite="Lax", expires_days=365
     )
+    set_client_cookie(handler, session.client_id)
+
+
+def set_client_cookie(handler: web.RequestHandler, client_id: str) -> None:
+    """HttpOnly, like Clerk's `__client`: scripts on the page never see the client handle."""
     handler.set_cookie(
         CLIENT_COOKIE,
-        session.client_id,
+        client_id,
         path="/",
         httponly=True,
         samesite="Lax",

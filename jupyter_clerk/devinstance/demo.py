@@ -44,21 +44,36 @@ def people(data: DirectoryData) -> str:
             f"{data.organizations[m.organization_id].name} ({m.role})"
             for m in data.memberships_of(user.id)
         ]
-        lines.append(f"  - {user.display_name:<16} {', '.join(orgs) or 'no organizations'}")
+        where = ", ".join(orgs) or "no organizations"
+        lines.append(f"  - {user.display_name:<16} {user.email:<20} {where}")
     return "\n".join(lines)
 
 
-def server_environment(instance: DevInstance, jupyter_origin: str) -> dict[str, str]:
-    return {
+def server_environment(
+    instance: DevInstance, jupyter_origin: str, *, shortcut: bool = False
+) -> dict[str, str]:
+    """Jupyter's settings for the instance: Clerk's own <SignIn/> through clerk-js, or with
+    `shortcut` (tests that need no clerk-js) the instance's sign-in page and token endpoint."""
+    environment = {
         **os.environ,
         **jupyter_settings(instance),
         "CLERK_ALLOW_LOCAL_INSTANCE": "1",
         "CLERK_AUTHORIZED_PARTIES": jupyter_origin,
-        "CLERK_SIGN_IN_URL": f"{instance.url}/v1/client/handshake",
-        "CLERK_SIGN_OUT_URL": f"{instance.url}/sign-out",
-        # The browser reaches the instance's Frontend API over plain http.
+        # The browser reaches the instance's Frontend API over plain http (clerk-js: proxy URL).
         "CLERK_FRONTEND_API_URL": instance.url,
     }
+    if shortcut:
+        environment.update(
+            CLERK_LOCAL_INSTANCE_SHORTCUT="1",
+            CLERK_SIGN_IN_URL=f"{instance.url}/v1/client/handshake",
+            CLERK_SIGN_OUT_URL=f"{instance.url}/sign-out",
+        )
+    else:
+        environment["CLERK_SIGN_IN_HINT"] = (
+            "Demo: sign in as a demo person (ada@example.com, grace@example.com, …) "
+            f"with the password {instance.password}"
+        )
+    return environment
 
 
 async def jupyter_answers(url: str, lab: asyncio.subprocess.Process) -> bool:
@@ -125,7 +140,8 @@ async def run_lab(args: argparse.Namespace, instance: DevInstance, jupyter_origi
         loop.add_signal_handler(signum, stop)
     if await jupyter_answers(f"{jupyter_origin}/api", lab) and lab.returncode is None:
         print(
-            f"\nOpen {jupyter_origin}/lab and sign in as one of the demo people:\n"
+            f"\nOpen {jupyter_origin}/lab and sign in as one of the demo people "
+            f"(their email, password {instance.password}):\n"
             f"{people(instance.data)}\n\nPress Ctrl-C to stop.",
             flush=True,
         )

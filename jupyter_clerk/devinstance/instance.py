@@ -21,6 +21,7 @@ from .base import InstanceContext
 from .client_tokens import mint_client_token
 from .data import DirectoryData, load_data
 from .faults import FaultPlan
+from .frontend_state import DEMO_PASSWORD, FrontendState
 from .ids import new_id
 from .origins import OriginPolicy
 from .resources import membership_json, session_json
@@ -51,6 +52,7 @@ class DevInstance:
         secret_key: str | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        password: str = DEMO_PASSWORD,
     ) -> None:
         if secret_key is not None and not secret_key.startswith("sk_test_"):
             raise ValueError("a development secret key starts with sk_test_")
@@ -59,6 +61,8 @@ class DevInstance:
         self.port = port
         self.origins = OriginPolicy(list(allowed_origins))
         self.token_lifetime = token_lifetime
+        # Every demo person's password for Clerk's <SignIn/> (a development instance only).
+        self.password = password
         self.secret_key = secret_key or new_secret_key()
         self.store = SessionStore(self.data)
         self.keyring = KeyRing()
@@ -101,6 +105,7 @@ class DevInstance:
             origins=self.origins,
             token_lifetime=self.token_lifetime,
             faults=self.faults,
+            frontend=FrontendState(password=self.password),
         )
         self._server = HTTPServer(make_app(self._ctx))
         self._server.add_sockets(sockets)

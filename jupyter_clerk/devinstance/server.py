@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tornado import web
 
-from . import backend_api, dev_controls, frontend_api, signin
+from . import backend_api, bundles, dev_controls, fapi_signin, frontend_api, signin
 from .base import InstanceContext, InstanceHandler
 from .errors import not_found
 
@@ -27,8 +27,19 @@ class NotFoundHandler(InstanceHandler):
 def make_app(ctx: InstanceContext) -> web.Application:
     routes: list[tuple[str, type[web.RequestHandler]]] = [
         (r"/\.well-known/jwks\.json", frontend_api.PublicJWKSHandler),
+        (r"/v1/environment", frontend_api.EnvironmentHandler),
+        (r"/v1/client", frontend_api.ClientHandler),
+        (r"/v1/client/sessions", frontend_api.ClientSessionsHandler),
+        (rf"/v1/client/sessions/{_ID}/touch", frontend_api.SessionTouchHandler),
+        (rf"/v1/client/sessions/{_ID}/(end|remove)", frontend_api.SessionEndHandler),
         (rf"/v1/client/sessions/{_ID}/tokens", frontend_api.ClientSessionTokenHandler),
+        (r"/v1/client/sign_ins", fapi_signin.SignInsHandler),
+        (rf"/v1/client/sign_ins/{_ID}", fapi_signin.SignInHandler),
+        (rf"/v1/client/sign_ins/{_ID}/attempt_first_factor", fapi_signin.AttemptFirstFactorHandler),
+        (r"/v1/me/organization_memberships", frontend_api.MyMembershipsHandler),
+        (r"/v1/dev_browser", frontend_api.DevBrowserHandler),
         (r"/v1/client/handshake", frontend_api.HandshakeHandler),
+        (r"/npm/(@clerk/clerk-js|@clerk/ui)@([^/]+)/dist/([^/]+)", bundles.BundleHandler),
         (r"/v1/jwks", backend_api.JWKSHandler),
         (rf"/v1/users/{_ID}", backend_api.UserHandler),
         (rf"/v1/users/{_ID}/organization_memberships", backend_api.UserMembershipsHandler),

@@ -87,7 +87,7 @@ class SessionStore:
             raise ValueError(f"unknown session status {status!r}")
         if organization_id is not None:
             self._require_membership(user_id, organization_id)
-        client = self.client(client_id) if client_id else self._new_client()
+        client = self.client(client_id) if client_id else self.new_client()
         now = now_ms()
         session = Session(
             id=new_id("sess"),
@@ -191,7 +191,8 @@ class SessionStore:
         if was_signed_in and not session.signed_in and self.on_signed_out is not None:
             self.on_signed_out(session)
 
-    def _new_client(self) -> Client:
+    def new_client(self) -> Client:
+        """A browser's first call that needs one (a sign-in attempt, a dev browser)."""
         client = Client(id=new_id("client"))
         self._clients[client.id] = client
         return client

@@ -7,6 +7,7 @@ checked values.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -128,6 +129,20 @@ class ClerkSettings(LoggingConfigurable):
         "https://<Frontend API host of the publishable key>. The local instance serves plain "
         "http: set its URL. Env: CLERK_FRONTEND_API_URL."
     ).tag(config=True)
+    clerk_js_version = Unicode(
+        "6",
+        help="The clerk-js the browser loads from the Frontend API: a major version (6, or 5 "
+        "for older instances) or an exact one such as 6.40.0. Env: CLERK_JS_VERSION.",
+    ).tag(config=True)
+    sign_in_hint = Unicode(
+        help="A line shown above Clerk's sign-in form (the demo shows its password there). "
+        "Env: CLERK_SIGN_IN_HINT.",
+    ).tag(config=True)
+    local_instance_shortcut = Bool(
+        help="Tests only: the front end takes tokens straight from the local instance's "
+        "Frontend API and its sign-in page, without clerk-js. Needs allow_local_instance. "
+        "Env: CLERK_LOCAL_INSTANCE_SHORTCUT=1.",
+    ).tag(config=True)
     personal_workspaces = Bool(
         True,
         help="Offer each person a personal workspace besides their organizations. Turn off for "
@@ -208,6 +223,27 @@ class ClerkSettings(LoggingConfigurable):
             return env_str(ENVIRONMENT["frontend_api_url"])
         frontend_api = self._frontend_api()
         return f"https://{frontend_api}" if frontend_api else ""
+
+    @default("clerk_js_version")
+    def _clerk_js_version_default(self) -> str:
+        return env_str("CLERK_JS_VERSION", "6")
+
+    @validate("clerk_js_version")
+    def _validate_clerk_js_version(self, proposal: dict[str, Any]) -> str:
+        if not re.fullmatch(r"[56](?:\.[0-9]+\.[0-9]+)?", proposal["value"]):
+            raise ClerkConfigError(
+                "c.ClerkIdentityProvider.clerk_js_version (CLERK_JS_VERSION) must be 6 or 5, "
+                f"or an exact version like 6.40.0; got {proposal['value']!r}."
+            )
+        return proposal["value"]
+
+    @default("sign_in_hint")
+    def _sign_in_hint_default(self) -> str:
+        return env_str("CLERK_SIGN_IN_HINT")
+
+    @default("local_instance_shortcut")
+    def _local_instance_shortcut_default(self) -> bool:
+        return env_flag("CLERK_LOCAL_INSTANCE_SHORTCUT", False)
 
     @default("personal_workspaces")
     def _personal_workspaces_default(self) -> bool:

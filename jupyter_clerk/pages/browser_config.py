@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
+from ..auth.publishable_key import parse_publishable_key
 from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
 from ..identity.provider import ClerkIdentityProvider
@@ -19,7 +20,9 @@ PageConfigHook = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
 
 def browser_config(provider: ClerkIdentityProvider) -> dict[str, Any]:
-    """`{publishableKey, frontendApiUrl, localInstance}`, checked; empty without a key."""
+    """`{publishableKey, frontendApiUrl, proxyUrl, clerkJsVersion, signInHint, localInstance}`,
+    checked; empty without a key. `proxyUrl` is set when the Frontend API is configured
+    somewhere other than the publishable key's host: clerk-js would call that host otherwise."""
     if not provider.publishable_key:
         return {}
     url = provider.frontend_api_url.rstrip("/")
@@ -35,10 +38,20 @@ def browser_config(provider: ClerkIdentityProvider) -> dict[str, Any]:
             "c.ClerkIdentityProvider.frontend_api_url (CLERK_FRONTEND_API_URL) must be "
             "https:// (plain http only for the local instance)."
         )
+    if provider.local_instance_shortcut and not (local and provider.allow_local_instance):
+        raise ClerkConfigError(
+            "c.ClerkIdentityProvider.local_instance_shortcut (CLERK_LOCAL_INSTANCE_SHORTCUT) "
+            "is for tests against the local instance: it needs a loopback frontend_api_url "
+            "and allow_local_instance (CLERK_ALLOW_LOCAL_INSTANCE=1)."
+        )
+    key_host = parse_publishable_key(provider.publishable_key).frontend_api
     return {
         "publishableKey": provider.publishable_key,
         "frontendApiUrl": url,
-        "localInstance": local,
+        "proxyUrl": None if url == f"https://{key_host}" else url,
+        "clerkJsVersion": provider.clerk_js_version,
+        "signInHint": provider.sign_in_hint,
+        "localInstance": provider.local_instance_shortcut,
     }
 
 

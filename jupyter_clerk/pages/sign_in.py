@@ -1,9 +1,11 @@
 """The sign-in page `/login` renders: Clerk's sign-in UI, or the way to the local instance.
 
-With a Clerk instance the page loads clerk-js from the instance's Frontend API and mounts
-Clerk's <SignIn/>; a person whose Clerk session is still alive only gets a fresh `__session`
-cookie and goes on. With the local instance (or no publishable key) it continues to the
-configured sign-in URL, whose handshake refreshes a live session without asking again.
+The page loads clerk-js (6 with `@clerk/ui`, or 5) from the instance's Frontend API, or its
+proxy URL, and mounts Clerk's <SignIn/>; a person whose Clerk session is still alive only gets
+a fresh `__session` cookie and goes on; a Frontend API that cannot be reached is named in an
+error, not shown as a sign-in form. With the local-instance shortcut (tests only) or no
+publishable key it continues to the configured sign-in URL, whose handshake refreshes a live
+session without asking again.
 Either way the person comes back to `next`, already checked to be a path on this server.
 """
 

@@ -9,7 +9,11 @@ export interface IClerkConfig {
   publishableKey: string;
   /** Where browsers reach the Frontend API, e.g. https://clerk.example.com. */
   frontendApiUrl: string;
-  /** The local development instance: tokens from its Frontend API, not from clerk-js. */
+  /** Set when the Frontend API is not at the publishable key's host (Clerk's proxy URL). */
+  proxyUrl: string | null;
+  /** The clerk-js version to load: a major (`6`, `5`) or an exact version. */
+  clerkJsVersion: string;
+  /** Tests only: tokens straight from the local instance's Frontend API, no clerk-js. */
   localInstance: boolean;
 }
 
@@ -21,6 +25,8 @@ export function readClerkConfig(raw: string): IClerkConfig {
   return {
     publishableKey: value.publishableKey,
     frontendApiUrl: value.frontendApiUrl.replace(/\/$/, ''),
+    proxyUrl: typeof value.proxyUrl === 'string' && value.proxyUrl ? value.proxyUrl : null,
+    clerkJsVersion: typeof value.clerkJsVersion === 'string' ? value.clerkJsVersion : '6',
     localInstance: value.localInstance === true
   };
 }

@@ -10,6 +10,7 @@
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { showErrorMessage } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IServerSettings, ServerConnection, ServiceManagerPlugin } from '@jupyterlab/services';
 
@@ -50,19 +51,25 @@ const sessionPlugin: ServiceManagerPlugin<TabSession> = {
         requested,
         storage: window.sessionStorage,
         ticketUrl: SOCKET_TICKET_URL(),
-        signOut: async () => undefined // /logout signs out of the local instance
+        // Tests only (CLERK_LOCAL_INSTANCE_SHORTCUT): /logout signs out of the local instance.
+        signOut: async redirectUrl => window.location.assign(redirectUrl)
       });
     }
-    const clerk = await loadClerkJs(config);
+    const clerk = await loadClerkJs(config).catch((error: Error) => {
+      void showErrorMessage('Clerk is unreachable', error.message);
+      throw error;
+    });
     const session = new TabSession({
       tokens: new TokenCache(new ClerkJsSource(clerk)),
       requested,
       storage: window.sessionStorage,
       ticketUrl: SOCKET_TICKET_URL(),
-      signOut: () => clerk.signOut()
+      signOut: redirectUrl => clerk.signOut({ redirectUrl })
     });
     clerk.addListener?.(({ session: current }) => {
-      if (current === null) {
+      // Signed out elsewhere: `null`. clerk-js 6 signing out in this tab: `undefined`, then
+      // it navigates away (TabSession knows it is leaving and shows no dialog).
+      if (current === null || current === undefined) {
         session.markSignedOut();
       }
     });

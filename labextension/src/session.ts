@@ -22,7 +22,8 @@ export interface ITabSessionOptions {
   /** The workspace the URL or the tab asked for; null: the session's active organization. */
   requested: string | null;
   storage: IStorageLike;
-  signOut: () => Promise<unknown>;
+  /** Sign out of Clerk and go to `redirectUrl` (clerk-js navigates there itself). */
+  signOut: (redirectUrl: string) => Promise<unknown>;
   /** Where single-use WebSocket tickets come from (`clerk/api/socket-ticket`). */
   ticketUrl: string;
   fetch?: typeof fetch;
@@ -107,14 +108,19 @@ export class TabSession {
   /** JupyterLab's `WebSocket`: `token` and `workspace` query parameters added on open. */
   readonly WebSocket: typeof WebSocket;
 
-  /** Sign out of Clerk and of this server; other tabs hear it at once. */
+  /**
+   * Sign out of Clerk and of this server; other tabs hear it at once. The sign-out callback
+   * goes to `logoutUrl` itself (clerk-js does): a second navigation would race the first and,
+   * with unsaved work, ask the person twice whether to leave. Only if it fails do we go.
+   */
   async signOut(logoutUrl: string): Promise<void> {
     this._leaving = true;
     this._channel?.postMessage('signed-out');
     try {
-      await this._signOut();
-    } finally {
+      await this._signOut(logoutUrl);
+    } catch (error) {
       window.location.assign(logoutUrl);
+      throw error;
     }
   }
 
@@ -202,7 +208,7 @@ export class TabSession {
   private readonly _tokens: TokenCache;
   private readonly _requested: string | null;
   private readonly _storage: IStorageLike;
-  private readonly _signOut: () => Promise<unknown>;
+  private readonly _signOut: (redirectUrl: string) => Promise<unknown>;
   private readonly _ticketUrl: string;
   private readonly _fetch: typeof fetch;
   private readonly _channel: BroadcastChannel | null = null;

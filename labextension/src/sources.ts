@@ -10,7 +10,7 @@ export interface IClerkLike {
     getToken(options?: { organizationId?: string | null }): Promise<string | null>;
   } | null;
   user?: { fullName?: string | null; imageUrl?: string } | null;
-  signOut(): Promise<unknown>;
+  signOut(options?: { redirectUrl?: string }): Promise<unknown>;
   addListener?(listener: (resources: { session?: unknown }) => void): unknown;
 }
 

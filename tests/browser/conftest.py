@@ -2,7 +2,9 @@
 
 The instance runs in a thread of this process (so tests can revoke sessions); JupyterLab
 runs as `make demo` runs it, in a subprocess, with tokens that live only TOKEN_LIFETIME
-seconds so that refreshing them is exercised. Chromium is Debian's (`make system-deps`).
+seconds so that refreshing them is exercised. The front end takes the production path:
+clerk-js (each module runs once with clerk-js 6 and once with 5) and Clerk's <SignIn/>.
+Chromium is Debian's (`make system-deps`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Stack:
     loop: asyncio.AbstractEventLoop
     url: str
     root: Path
+    clerk_js_version: str
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
@@ -81,8 +84,13 @@ def wait_until_up(url: str, lab: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError("JupyterLab did not start")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+CLERK_JS_VERSIONS = ["6", "5"]
+
+
+@pytest.fixture(scope="module", params=CLERK_JS_VERSIONS, ids=lambda v: f"clerk-js-{v}")
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -95,6 +103,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root.mkdir()
     env = {
         **server_environment(instance, url),
+        "CLERK_JS_VERSION": request.param,
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
@@ -114,7 +123,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     lab = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, lab)
-        yield Stack(instance, loop, url, root)
+        yield Stack(instance, loop, url, root, request.param)
     finally:
         lab.terminate()
         try:

@@ -1,4 +1,5 @@
-"""Driving JupyterLab in a tab the way a person does: sign in, open a notebook, run a cell."""
+"""Driving JupyterLab in a tab the way a person does: sign in through Clerk's <SignIn/>, open a
+notebook, run a cell."""
 
 from __future__ import annotations
 
@@ -8,20 +9,40 @@ from playwright.sync_api import BrowserContext, Page, expect
 SWITCHER = "#jp-clerk-workspace button"
 
 
+def new_tab(context: BrowserContext) -> Page:
+    """A tab that leaves when told to. The module's tests share JupyterLab workspaces, so a
+    tab may restore a notebook an earlier test left unsaved, and JupyterLab then asks before
+    the page is left (signing out, switching organization): the person says yes."""
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept() if d.type == "beforeunload" else d.dismiss())
+    return page
+
+
 def open_lab(context: BrowserContext, url: str) -> Page:
     """A new tab at `url`, already signed in (the context holds Clerk's cookies)."""
-    page = context.new_page()
+    page = new_tab(context)
     page.goto(url)
     wait_for_lab(page)
     return page
 
 
-def sign_in(context: BrowserContext, url: str, person: str) -> Page:
-    """A new tab at `url` that goes through sign-in as a demo person and comes back."""
-    page = context.new_page()
+def sign_in(context: BrowserContext, url: str, email: str) -> Page:
+    """A new tab at `url` that signs in through Clerk's <SignIn/> and comes back."""
+    page = new_tab(context)
     page.goto(url)
-    page.get_by_role("button", name=person).click()
+    fill_sign_in(page, email)
     return page
+
+
+def fill_sign_in(page: Page, email: str) -> None:
+    """Clerk's two-step form: the email, then the password the page shows."""
+    hint = page.locator("#hint")
+    expect(hint).to_contain_text("password")
+    password = hint.inner_text().rsplit(" ", 1)[-1]
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Continue", exact=True).click()
 
 
 def wait_for_lab(page: Page) -> None:

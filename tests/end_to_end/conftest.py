@@ -30,6 +30,9 @@ def clerk_config(clerk_instance: DevInstance, jupyter_origin: str) -> dict:
         "sign_in_url": f"{clerk_instance.url}/v1/client/handshake",
         "sign_out_url": f"{clerk_instance.url}/sign-out",
         "frontend_api_url": clerk_instance.url,
+        # These tests sign in over plain HTTP without a browser, so without clerk-js: the
+        # local instance's shortcut (its sign-in page, handshake and token endpoint).
+        "local_instance_shortcut": True,
         "jwks_refresh_cooldown_seconds": 0.0,
     }
 

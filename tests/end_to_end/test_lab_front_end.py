@@ -44,6 +44,9 @@ async def test_lab_page_tells_the_front_end_about_the_instance_and_no_secret(
     assert config["clerk"] == {
         "publishableKey": clerk_instance.publishable_key,
         "frontendApiUrl": clerk_instance.url,
+        "proxyUrl": clerk_instance.url,
+        "clerkJsVersion": "6",
+        "signInHint": "",
         "localInstance": True,
     }
     assert config["token"] == ""
@@ -90,8 +93,37 @@ def test_a_real_instance_is_reached_over_https_from_its_publishable_key(provider
     assert browser_config(provider(publishable_key=key)) == {
         "publishableKey": key,
         "frontendApiUrl": "https://clerk.example.com",
+        "proxyUrl": None,
+        "clerkJsVersion": "6",
+        "signInHint": "",
         "localInstance": False,
     }
+
+
+def test_a_frontend_api_elsewhere_than_the_key_host_is_passed_as_the_proxy_url(provider):
+    key = build_publishable_key("clerk.example.com", live=True)
+    config = browser_config(
+        provider(publishable_key=key, frontend_api_url="https://nb.example.com/")
+    )
+    assert config["frontendApiUrl"] == config["proxyUrl"] == "https://nb.example.com"
+
+
+def test_clerk_js_version_is_a_supported_major_or_exact_version(provider, monkeypatch):
+    key = build_publishable_key("clerk.example.com", live=True)
+    assert (
+        browser_config(provider(publishable_key=key, clerk_js_version="5"))["clerkJsVersion"] == "5"
+    )
+    monkeypatch.setenv("CLERK_JS_VERSION", "6.40.0")
+    assert browser_config(provider(publishable_key=key))["clerkJsVersion"] == "6.40.0"
+    for bad in ("4", "latest", "6.40.0/../../x", "6;alert(1)"):
+        with pytest.raises(ClerkConfigError, match=r"clerk_js_version \(CLERK_JS_VERSION\)"):
+            provider(publishable_key=key, clerk_js_version=bad)
+
+
+def test_the_local_instance_shortcut_is_refused_for_a_real_instance(provider):
+    key = build_publishable_key("clerk.example.com", live=True)
+    with pytest.raises(ClerkConfigError, match="CLERK_LOCAL_INSTANCE_SHORTCUT"):
+        browser_config(provider(publishable_key=key, local_instance_shortcut=True))
 
 
 def test_plain_http_frontend_api_is_refused_unless_it_is_the_local_instance(provider):
@@ -109,3 +141,13 @@ def test_clerk_sign_in_page_loads_clerk_for_a_real_instance(provider):
     assert config["mode"] == "clerk"
     assert config["frontendApiUrl"] == "https://clerk.example.com"
     assert config["next"] == "https://nb.example.com/lab"
+    assert config["clerkJsVersion"] == "6" and config["proxyUrl"] is None
+
+
+def test_sign_in_hint_cannot_break_out_of_the_page(provider):
+    key = build_publishable_key("clerk.example.com", live=True)
+    hint = "</script><script>alert(1)</script>"
+    page = render_sign_in_page(
+        browser_config(provider(publishable_key=key, sign_in_hint=hint)), None, "https://x/lab"
+    )
+    assert "<script>alert(1)" not in page
