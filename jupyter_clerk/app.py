@@ -23,7 +23,12 @@ from .workspaces.extensions import refuse_shared_root_extensions
 from .workspaces.handlers import WorkspacesHandler
 from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.server_endpoints import ENDPOINTS
-from .workspaces.socket_limits import BoundedKernelConnection, ClerkSocketLimits
+from .workspaces.socket_limits import (
+    ADMISSION,
+    BoundedKernelConnection,
+    ClerkSocketLimits,
+    WebSocketAdmission,
+)
 from .workspaces.terminals import WorkspaceTerminalManager
 
 
@@ -156,7 +161,7 @@ class ClerkApp(ExtensionApp):
         limits = ClerkSocketLimits(parent=self.serverapp)
         allowed = limits.raise_open_files()
         context = getattr(self.serverapp.kernel_manager, "context", None)
-        if limits.max_kernel_websockets == 0:
-            BoundedKernelConnection.limit = None
-        else:
-            BoundedKernelConnection.limit = limits.raise_zmq_sockets(context, allowed)
+        limit = None
+        if limits.max_kernel_websockets != 0:
+            limit = limits.raise_zmq_sockets(context, allowed)
+        self.serverapp.web_app.settings[ADMISSION] = WebSocketAdmission(limit)

@@ -14,7 +14,7 @@ import json
 import logging
 import resource
 import weakref
-from typing import Any, ClassVar
+from typing import Any
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
@@ -138,19 +138,33 @@ def _sockets_within(limit: int, per_socket: int) -> int:
     return max(limit - HEADROOM, limit // 2) // per_socket
 
 
-class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
-    """Jupyter's kernel WebSocket connection, refusing (503) past `limit` open ones."""
+ADMISSION = "jupyter_clerk_websocket_admission"  # the server's web_app setting
 
-    limit: ClassVar[int | None] = None  # None: no limit of ours
-    # From admission (before the upgrade) until disconnect; weak, so a connection whose
-    # upgrade failed after admission frees its place once its handler is gone.
-    admitted: ClassVar[weakref.WeakSet[BoundedKernelConnection]] = weakref.WeakSet()
+
+class WebSocketAdmission:
+    """One server's open kernel WebSockets and their limit (None: no limit of ours).
+
+    Per server, in its settings: a process may run several servers (tests, benchmarks), and
+    one's sockets must not count against another's limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        # From admission (before the upgrade) until disconnect; weak, so a connection whose
+        # upgrade failed after admission frees its place once its handler is gone.
+        self.admitted: weakref.WeakSet[BoundedKernelConnection] = weakref.WeakSet()
+
+    def full(self) -> bool:
+        return self.limit is not None and len(self.admitted) >= self.limit
+
+
+class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
+    """Jupyter's kernel WebSocket connection, refusing (503) past the server's limit."""
 
     async def prepare(self) -> None:
-        cls = BoundedKernelConnection
-        if cls.limit is not None and len(cls.admitted) >= cls.limit:
-            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", cls.limit)
-            handler = self.websocket_handler
+        handler = self.websocket_handler
+        admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
+        if admission is not None and admission.full():
+            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", admission.limit)
             handler.set_status(503)
             handler.set_header("Retry-After", "30")
             handler.set_header("Content-Type", "application/json")
@@ -159,13 +173,17 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
                 "close a notebook tab or try again shortly."
             )
             raise web.Finish(json.dumps({"message": message, "reason": "too-many-websockets"}))
-        cls.admitted.add(self)
+        if admission is not None:
+            admission.admitted.add(self)
         try:
             await super().prepare()
         except BaseException:
-            cls.admitted.discard(self)
+            if admission is not None:
+                admission.admitted.discard(self)
             raise
 
     def disconnect(self) -> None:
-        BoundedKernelConnection.admitted.discard(self)
+        admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
+        if admission is not None:
+            admission.admitted.discard(self)
         super().disconnect()

@@ -11,10 +11,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from jupyter_clerk.hub.names import server_name
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.lab import new_notebook, run_cell
+from tests.browser.lab import fill_sign_in, new_notebook, run_cell
 from tests.hub.conftest import ADA, ENGINES, PARTNERS, Hub
 
-ADA_BUTTON = "Ada Lovelace"
+ADA_EMAIL = "ada@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_ada_runs_cells_in_two_organizations_in_two_tabs(
 ) -> None:
     engines = context.new_page()
     engines.goto(spawn_url(hub, ENGINES))  # not signed in: the Hub sends her to Clerk
-    engines.get_by_role("button", name=ADA_BUTTON).click()
+    fill_sign_in(engines, ADA_EMAIL)  # Clerk's <SignIn/> on the Hub's sign-in page
     wait_for_lab(engines)
     assert f"/user/{ADA}/{server_name(ENGINES)}/" in engines.url
 

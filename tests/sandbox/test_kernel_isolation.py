@@ -186,12 +186,19 @@ def test_network_is_private_by_default_and_the_host_network_an_opt_in(start_kern
 
 def test_resource_limits_reach_every_process_of_the_sandbox(start_kernel, server_root):
     limit = 3 * 2**30
+    # RLIMIT_NPROC counts every task of the sandbox uid on the machine, which all sandboxes
+    # share (and ended ones may still be counted for a while): a low number here would make
+    # the kernel's own start depend on what else ran before.
+    processes = 50_000
     kernel = start_kernel(
-        server_root / "orgs" / "org_A", memory_limit=limit, max_processes=500, cpu_time_limit=3600
+        server_root / "orgs" / "org_A",
+        memory_limit=limit,
+        max_processes=processes,
+        cpu_time_limit=3600,
     )
     kernel.run("import resource, subprocess")
     assert kernel.value("resource.getrlimit(resource.RLIMIT_AS)") == [limit, limit]
-    assert kernel.value("resource.getrlimit(resource.RLIMIT_NPROC)") == [500, 500]
+    assert kernel.value("resource.getrlimit(resource.RLIMIT_NPROC)") == [processes, processes]
     assert kernel.value("resource.getrlimit(resource.RLIMIT_CPU)") == [3600, 3600]
     child = f"{sys.executable!r}, '-c', 'import resource; print(resource.getrlimit(9)[0])'"
     assert kernel.value(f"int(subprocess.check_output([{child}]))") == limit  # 9: RLIMIT_AS

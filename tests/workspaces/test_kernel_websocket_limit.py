@@ -16,7 +16,7 @@ import zmq
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from jupyter_clerk.workspaces.socket_limits import BoundedKernelConnection
+from jupyter_clerk.workspaces.socket_limits import ADMISSION
 from tests.identity.test_websockets import ws_base
 
 OPEN = 300
@@ -102,7 +102,7 @@ async def test_hundreds_of_kernel_websockets_work_and_the_next_one_is_refused_cl
             assert body["reason"] == "too-many-websockets" and "notebook" in body["message"]
 
             await sockets.pop().close()  # a place frees up once a socket is closed
-            while len(BoundedKernelConnection.admitted) >= OPEN:
+            while jp_serverapp.web_app.settings[ADMISSION].full():
                 await asyncio.sleep(0.05)
             async with connect(channels_url(server_url, kernels[1], token)) as ws:
                 assert (await kernel_info(ws))["status"] == "ok"
@@ -128,6 +128,6 @@ class TestSmallLimit:
                 connect(channels_url(server_url, kernel, token)),
             ):
                 assert (await refused(channels_url(server_url, kernel, token)))[0] == 503
-                BoundedKernelConnection.limit = None  # protection off
+                jp_serverapp.web_app.settings[ADMISSION].limit = None  # protection off
                 async with connect(channels_url(server_url, kernel, token)) as ws:
                     assert (await kernel_info(ws))["status"] == "ok"
