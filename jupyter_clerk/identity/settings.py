@@ -343,6 +343,7 @@ class ClerkSettings(LoggingConfigurable):
                 f"Set {setting('publishable_key')} or {setting('issuer')}: session tokens "
                 "cannot be checked without it."
             )
+        _require_https(issuer, setting("issuer"), "Clerk instances are served over https")
         if is_loopback_host(urlparse(issuer).hostname):
             if not self.allow_local_instance:
                 raise ClerkConfigError(
@@ -386,14 +387,7 @@ class ClerkSettings(LoggingConfigurable):
         return list(self.authorized_parties)
 
     def _api_base(self) -> str:
-        parsed = urlparse(self.api_url)
-        if parsed.scheme != "https" and not (
-            parsed.scheme == "http" and is_loopback_host(parsed.hostname)
-        ):
-            raise ClerkConfigError(
-                f"{setting('api_url')} must be https:// (plain http only on a loopback "
-                "address): the secret key travels with each call."
-            )
+        _require_https(self.api_url, setting("api_url"), "the secret key travels with each call")
         return self.api_url.rstrip("/")
 
     def _key_source(self) -> KeySource:
@@ -408,6 +402,8 @@ class ClerkSettings(LoggingConfigurable):
                 raise ClerkConfigError(f"{setting('jwt_key')}: {exc}") from None
         api_base = self._api_base()
         url = self.jwks_url
+        if url:
+            _require_https(url, setting("jwks_url"), "whoever can change the keys can sign tokens")
         if not url and self.secret_key:
             url = f"{api_base}/v1/jwks"
         if not url:
@@ -434,3 +430,14 @@ def _budget_share(value: float) -> float:
             "must be more than 0 and at most 1."
         )
     return value
+
+
+def _require_https(url: str, name: str, why: str) -> None:
+    """https://, or plain http only on a loopback address (the local instance)."""
+    parsed = urlparse(url)
+    if parsed.scheme != "https" and not (
+        parsed.scheme == "http" and is_loopback_host(parsed.hostname)
+    ):
+        raise ClerkConfigError(
+            f"{name} must be https:// (plain http only on a loopback address): {why}."
+        )

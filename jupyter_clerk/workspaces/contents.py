@@ -35,6 +35,7 @@ from .resolution import current_workspace, workspace_root
 from .safe_fs import (
     DIRECTORY,
     NotRegular,
+    TreeTooLarge,
     commit_leaf,
     copy_leaf,
     copy_tree,
@@ -359,7 +360,10 @@ class WorkspaceContentsManager(
         dir_fd, name = self._request_files().entry(path)
         if name:
             return "0"
-        return str(sum(i.st_size for _, i in await run_sync(tree, dir_fd)))
+        try:
+            return str(sum(i.st_size for _, i in await run_sync(tree, dir_fd)))
+        except TreeTooLarge as error:
+            raise web.HTTPError(400, f"This folder has {error.strerror}.") from None
 
     async def _copy_dir(
         self, from_path: str, to_path_original: str, to_name: str, to_path: str
@@ -374,6 +378,10 @@ class WorkspaceContentsManager(
                 await run_sync(copy_tree, source, target, to_name)
         except NotRegular:
             raise web.HTTPError(400, "A folder that contains links cannot be copied.") from None
+        except TreeTooLarge as error:
+            raise web.HTTPError(
+                400, f"This folder has {error.strerror}: too large to copy."
+            ) from None
         except OSError as error:
             raise web.HTTPError(400, f"Can't copy '{from_path}' into '{to_path}'") from error
         return await self.get(to_path, content=False)

@@ -242,22 +242,60 @@ def copy_leaf(src_dir: int, src: str, dst_dir: int, dst: str, chunk: int = 1 << 
         os.close(source)
 
 
+# What one walk of a folder may hold: a tenant's folder of a million empty folders, or one
+# nested ten thousand deep, must not take every descriptor (or the stack) of the server.
+MAX_TREE_ENTRIES = 100_000
+MAX_TREE_DEPTH = 64
+
+
+class TreeTooLarge(OSError):
+    """A folder with more entries or levels than one request may walk."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            errno.E2BIG,
+            f"more than {MAX_TREE_ENTRIES} entries or {MAX_TREE_DEPTH} levels of folders",
+        )
+
+
+def _scan(fd: int, prefix: str, found: list[tuple[str, os.stat_result]]) -> list[str]:
+    """Appends the entries of one folder to `found`; returns its subfolders' names."""
+    folders = []
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            found.append((prefix + entry.name, info))
+            if len(found) > MAX_TREE_ENTRIES:
+                raise TreeTooLarge()
+            if stat.S_ISDIR(info.st_mode):
+                folders.append(entry.name)
+    return folders
+
+
 def tree(dir_fd: int) -> list[tuple[str, os.stat_result]]:
-    """Every entry under `dir_fd` (relative paths, parents first), links not followed."""
+    """Every entry under `dir_fd` (relative paths, parents first), links not followed.
+
+    Depth first, holding one descriptor per level (at most MAX_TREE_DEPTH), all closed
+    whatever fails: a folder removed mid-walk must not leak the ones still open."""
     found: list[tuple[str, os.stat_result]] = []
-    pending = [("", os.dup(dir_fd))]
-    while pending:
-        prefix, fd = pending.pop()
-        try:
-            with os.scandir(fd) as entries:
-                for entry in entries:
-                    info = entry.stat(follow_symlinks=False)
-                    found.append((prefix + entry.name, info))
-                    if stat.S_ISDIR(info.st_mode):
-                        pending.append(
-                            (prefix + entry.name + "/", os.open(entry.name, DIRECTORY, dir_fd=fd))
-                        )
-        finally:
+    stack: list[tuple[str, int, list[str]]] = []
+    try:
+        fd = os.dup(dir_fd)
+        stack.append(("", fd, []))
+        stack[-1][2].extend(_scan(fd, "", found))
+        while stack:
+            prefix, fd, folders = stack[-1]
+            if not folders:
+                os.close(stack.pop()[1])
+                continue
+            if len(stack) >= MAX_TREE_DEPTH:
+                raise TreeTooLarge()
+            name = folders.pop()
+            child = os.open(name, DIRECTORY, dir_fd=fd)
+            stack.append((prefix + name + "/", child, []))
+            stack[-1][2].extend(_scan(child, prefix + name + "/", found))
+    finally:
+        for _, fd, _ in stack:
             os.close(fd)
     return found
 
@@ -275,7 +313,9 @@ def copy_tree(src_fd: int, dst_dir: int, name: str) -> None:
         os.close(target)
 
 
-def _copy_into(src_fd: int, dst_fd: int) -> None:
+def _copy_into(src_fd: int, dst_fd: int, depth: int = 0) -> None:
+    if depth >= MAX_TREE_DEPTH:  # deepened since `tree` looked: still bounded
+        raise TreeTooLarge()
     with os.scandir(src_fd) as entries:
         names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
     for name, is_dir in names:
@@ -286,7 +326,7 @@ def _copy_into(src_fd: int, dst_fd: int) -> None:
         src_child = os.open(name, DIRECTORY, dir_fd=src_fd)
         dst_child = os.open(name, DIRECTORY, dir_fd=dst_fd)
         try:
-            _copy_into(src_child, dst_child)
+            _copy_into(src_child, dst_child, depth + 1)
             os.fchmod(dst_child, stat.S_IMODE(os.fstat(src_child).st_mode) | 0o700)
         finally:
             os.close(src_child)

@@ -92,6 +92,21 @@ def test_plain_http_backend_api_off_loopback_is_refused():
     assert "CLERK_API_URL" in message
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("jwks_url", "http://keys.example.com/.well-known/jwks.json"),
+        ("issuer", "http://clerk.example.com"),
+    ],
+)
+def test_plain_http_keys_or_issuer_off_loopback_are_refused(setting, value):
+    """Whoever can change the keys on the way can sign tokens; an http issuer off loopback
+    is a local instance reached over a network, which no one should trust."""
+    settings = {"issuer": ISSUER, "jwks_url": "https://keys.example.com/jwks.json"}
+    with pytest.raises(ClerkConfigError, match=f"{setting}.*https://"):
+        provider(**{**settings, setting: value})
+
+
 def test_secret_key_is_sent_only_to_the_backend_api(forge):
     ip = provider(publishable_key=PK, secret_key="sk_live_abcdefgh")
     assert isinstance(ip.verifier._keys, JwksKeys)

@@ -106,3 +106,51 @@ def test_copy_tree_refuses_a_folder_with_links(tree):
     assert not (tree[1] / "copy").exists()
     os.close(source)
     os.close(target)
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_walk_that_fails_midway_leaves_no_descriptor_open(tmp_path, monkeypatch):
+    """A kernel removing folders during a copy (or too many folders) must not leak the
+    descriptors of the folders still waiting: each leak is for the whole server's life."""
+    for n in range(20):
+        (tmp_path / f"d{n}" / "inner").mkdir(parents=True)
+    root = os.open(tmp_path, safe_fs.DIRECTORY)
+    opened = 0
+    real_open = os.open
+
+    def vanishing_open(path, flags, *args, **kwargs):
+        nonlocal opened
+        opened += 1
+        if opened == 15:
+            raise FileNotFoundError(errno.ENOENT, "removed meanwhile", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    try:
+        before = _open_descriptors()
+        monkeypatch.setattr(safe_fs.os, "open", vanishing_open)
+        with pytest.raises(FileNotFoundError):
+            safe_fs.tree(root)
+        monkeypatch.undo()
+        assert _open_descriptors() == before
+    finally:
+        os.close(root)
+
+
+def test_a_folder_deeper_than_the_bound_is_refused_not_walked(tmp_path):
+    deep = tmp_path
+    for _ in range(safe_fs.MAX_TREE_DEPTH + 1):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    root = os.open(tmp_path, safe_fs.DIRECTORY)
+    try:
+        before = _open_descriptors()
+        with pytest.raises(safe_fs.TreeTooLarge):
+            safe_fs.tree(root)
+        with pytest.raises(safe_fs.TreeTooLarge):
+            safe_fs._copy_into(root, root, depth=safe_fs.MAX_TREE_DEPTH)
+        assert _open_descriptors() == before
+    finally:
+        os.close(root)
