@@ -205,11 +205,14 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
         self, credential: Credential, handler: web.RequestHandler | None = None
     ) -> ClerkUser | None:
         if credential.source is Source.TICKET:
-            token = self.socket_tickets.redeem(credential.token)
-            if token is None:
+            ticket = self.socket_tickets.redeem(credential.token)
+            if ticket is None:
                 self.log.info("Refused a WebSocket ticket: unknown, used or expired")
                 return None
-            credential = Credential(token, Source.TICKET)
+            if handler is not None and requested_workspace(handler.request) != ticket.workspace:
+                self.log.info("Refused a WebSocket ticket: issued for another workspace")
+                return None
+            credential = Credential(ticket.token, Source.TICKET)
         try:
             claims = self.verifier.cached(credential.token)
             if claims is None:

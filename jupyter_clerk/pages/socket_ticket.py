@@ -11,7 +11,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..auth.credentials import Source, extract_credential
-from ..auth.socket_tickets import TICKET_SECONDS
+from ..auth.socket_tickets import TICKET_SECONDS, TooManyTickets
+from ..workspaces.resolution import requested_workspace
 
 
 class SocketTicketHandler(APIHandler):
@@ -21,5 +22,12 @@ class SocketTicketHandler(APIHandler):
         tickets = getattr(self.identity_provider, "socket_tickets", None)
         if credential is None or credential.source is not Source.HEADER or tickets is None:
             raise web.HTTPError(403, "A WebSocket ticket needs the session token in the header.")
+        # Bound to the workspace this request named: the socket must name the same one.
+        workspace = requested_workspace(self.request)
+        try:
+            ticket = tickets.issue(credential.token, self.current_user.session_id, workspace)
+        except TooManyTickets:
+            self.set_header("Retry-After", str(int(TICKET_SECONDS)))
+            raise web.HTTPError(429, "Too many WebSocket tickets at once; try again.") from None
         self.set_header("Cache-Control", "no-store")
-        self.finish({"ticket": tickets.issue(credential.token), "expires_in": TICKET_SECONDS})
+        self.finish({"ticket": ticket, "expires_in": TICKET_SECONDS})

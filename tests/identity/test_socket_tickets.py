@@ -8,7 +8,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from jupyter_clerk.auth.socket_tickets import SocketTickets
+from jupyter_clerk.auth.socket_tickets import SocketTickets, Ticket, TooManyTickets
 from jupyter_clerk.logscrub import scrub
 from tests.identity.test_websockets import run_cell, ws_base
 
@@ -86,13 +86,37 @@ async def test_an_unknown_ticket_is_refused(server_url, kernel_id, token_for, fe
 def test_tickets_expire_and_are_single_use():
     now = [1000.0]
     tickets = SocketTickets(ttl=30, clock=lambda: now[0])
-    first, second = tickets.issue("token-a"), tickets.issue("token-b")
+    first = tickets.issue("token-a", "sess_a", None)
+    second = tickets.issue("token-b", "sess_b", "org_x")
     assert first != second and first.startswith("wst_")
-    assert tickets.redeem(first) == "token-a"
+    assert tickets.redeem(first) == Ticket("token-a", None)
     assert tickets.redeem(first) is None
     now[0] += 31
     assert tickets.redeem(second) is None
     assert tickets.redeem("wst_unknown") is None
+
+
+def test_one_session_cannot_crowd_out_everyone_elses_tickets():
+    """Without a per-session cap, one person asking in a loop evicts every other tenant's
+    live tickets from the shared bound, and their WebSockets fail to open."""
+    tickets = SocketTickets(max_tickets=100, per_session=3)
+    others = tickets.issue("token-other", "sess_other", None)
+    for _ in range(3):
+        tickets.issue("token-greedy", "sess_greedy", None)
+    with pytest.raises(TooManyTickets):
+        tickets.issue("token-greedy", "sess_greedy", None)
+    assert tickets.redeem(others) == Ticket("token-other", None)
+
+
+async def test_a_ticket_opens_only_the_workspace_it_was_asked_for(
+    server_url, kernel_id, token_for, fetch
+):
+    """A ticket asked for in the personal workspace cannot open a socket that names an
+    organization (checked by removing the comparison in the provider: it then opened)."""
+    kid = await kernel_id()
+    ticket = await ticket_for(fetch, token_for())
+    url = f"{ws_base(server_url)}api/kernels/{kid}/channels?ticket={ticket}&workspace=personal"
+    assert await refused(url) == 401
 
 
 def test_tickets_never_reach_a_log_line():
