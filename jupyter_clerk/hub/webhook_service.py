@@ -21,7 +21,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from ..auth.claims import ORG_ID, SESSION_ID, USER_ID, valid_id
-from ..revocation.webhooks import MAX_BODY_BYTES, WebhookRefused, WebhookVerifier
+from ..revocation.webhooks import SignedWebhookHandler, WebhookVerifier
 
 log = logging.getLogger("jupyter_clerk.hub.webhooks")
 
@@ -70,30 +70,18 @@ class HubClient:
         return json.loads(response.body)
 
 
-class WebhookHandler(web.RequestHandler):
-    def initialize(self, verifier: WebhookVerifier, hub: HubClient) -> None:
-        self.verifier = verifier
+class WebhookHandler(SignedWebhookHandler):
+    """Forwards what Clerk revoked to the Hub."""
+
+    def initialize(self, verifier: WebhookVerifier, hub: HubClient) -> None:  # type: ignore[override]
+        super().initialize(verifier)
         self.hub = hub
 
-    def check_xsrf_cookie(self) -> None:
-        return  # authenticated by its signature, which a cross-site form cannot make
-
-    async def post(self) -> None:
-        if len(self.request.body) > MAX_BODY_BYTES:
-            raise web.HTTPError(413)
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
-        try:
-            event = self.verifier.verify(self.request.body, headers)
-        except WebhookRefused as exc:
-            log.warning("Refused a Clerk webhook: %s", exc)
-            raise web.HTTPError(400) from None
+    async def act(self, event: dict[str, Any]) -> str:
         revocation = revocation_for(event)
         if revocation is None:
-            log.info("Clerk webhook %s: ignored", json.dumps(event.get("type")))
-        else:
-            outcome = await self.hub.revoke(revocation)
-            log.info("Clerk webhook %s: %s", json.dumps(event.get("type")), outcome)
-        self.set_status(204)
+            return "ignored"
+        return str(await self.hub.revoke(revocation))
 
 
 def make_app(secret: str, api_url: str, token: str, prefix: str) -> web.Application:

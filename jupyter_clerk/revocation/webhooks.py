@@ -77,6 +77,10 @@ class WebhookVerifier:
             raise WebhookRefused("the body is not a JSON object")
         return payload
 
+    def forget(self, headers: dict[str, str]) -> None:
+        """Lets a delivery that could not be acted on be retried (Svix retries with its id)."""
+        self._seen.pop(headers.get("svix-id", ""), None)
+
     def _remember(self, msg_id: str) -> None:
         now = self._clock()
         while self._seen and next(iter(self._seen.values())) < now - 2 * TOLERANCE_SECONDS:
@@ -118,14 +122,20 @@ async def apply_event(
     return "ignored"
 
 
-class ClerkWebhookHandler(web.RequestHandler):
-    """Receives Clerk webhooks. Not a Jupyter handler: no cookie, no XSRF, no user."""
+class SignedWebhookHandler(web.RequestHandler):
+    """A Svix-signed Clerk webhook: no cookie, no XSRF, no user; `act` does the work.
+
+    A delivery that verifies but cannot be acted on answers 503 and is forgotten, so that
+    Clerk's retry (same message id) is not refused as a replay."""
 
     def initialize(self, verifier: WebhookVerifier) -> None:
         self.verifier = verifier
 
     def check_xsrf_cookie(self) -> None:
         return  # authenticated by its signature, which a cross-site form cannot make
+
+    async def act(self, event: dict[str, Any]) -> str:
+        raise NotImplementedError
 
     @allow_unauthenticated
     async def post(self) -> None:
@@ -137,10 +147,22 @@ class ClerkWebhookHandler(web.RequestHandler):
         except WebhookRefused as exc:
             log.warning("Refused a Clerk webhook: %s", exc)
             raise web.HTTPError(400) from None
-        identity_provider = self.settings.get("identity_provider")
-        revocation = getattr(identity_provider, "revocation", None)
-        if revocation is None:
-            raise web.HTTPError(503)
-        outcome = await apply_event(revocation, event, self.settings.get("kernel_manager"))
-        log.info("Clerk webhook %s: %s", json.dumps(event.get("type")), outcome)
+        kind = json.dumps(event.get("type"))  # quoted: the sender chose it
+        try:
+            outcome = await self.act(event)
+        except Exception as exc:
+            self.verifier.forget(headers)
+            log.warning("Clerk webhook %s not acted on (%s): Clerk will retry", kind, exc)
+            raise web.HTTPError(503) from None
+        log.info("Clerk webhook %s: %s", kind, outcome)
         self.set_status(204)
+
+
+class ClerkWebhookHandler(SignedWebhookHandler):
+    """Receives Clerk webhooks for this server's revocation."""
+
+    async def act(self, event: dict[str, Any]) -> str:
+        revocation = getattr(self.settings.get("identity_provider"), "revocation", None)
+        if revocation is None:
+            raise RuntimeError("no revocation on this server")
+        return await apply_event(revocation, event, self.settings.get("kernel_manager"))
