@@ -17,7 +17,6 @@ from tornado import web
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from ..auth.claims import USER_ID, valid_id
-from ..auth.tokens import SessionTokenVerifier
 from ..clerk_api.client import BackendAPI
 from ..clerk_api.memberships import MembershipCache
 from ..clerk_api.models import Membership
@@ -111,13 +110,7 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.verifier = SessionTokenVerifier(
-            self._key_source(),
-            issuer=self._issuer(),
-            authorized_parties=self._authorized_parties(),
-            leeway=self.clock_skew_seconds,
-            cache_size=self.token_cache_size,
-        )
+        self.verifier = self.session_token_verifier()
         if not self.secret_key:
             raise ClerkConfigError(
                 "c.ClerkAuthenticator.secret_key (CLERK_SECRET_KEY) is required at the Hub: "

@@ -19,7 +19,6 @@ from ..auth.publishable_key import (
     account_portal_sign_in_url,
 )
 from ..auth.socket_tickets import SocketTickets
-from ..auth.tokens import SessionTokenVerifier
 from ..clerk_api.client import BackendAPI
 from ..clerk_api.client_tokens import (
     ClientTokenResolver,
@@ -109,13 +108,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
         super().__init__(**kwargs)
         self.require_instance()
         self.log_what_is_off()
-        self.verifier = SessionTokenVerifier(
-            self._key_source(),
-            issuer=self._issuer(),
-            authorized_parties=self._authorized_parties(),
-            leeway=self.clock_skew_seconds,
-            cache_size=self.token_cache_size,
-        )
+        self.verifier = self.session_token_verifier()
         self.backend_api = (
             BackendAPI(self._api_base(), self.secret_key, timeout=self.http_timeout_seconds)
             if self.secret_key

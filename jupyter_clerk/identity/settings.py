@@ -16,6 +16,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..auth.keys import HttpFetch, JwksKeys, KeySource, PemKey
 from ..auth.publishable_key import PublishableKeyError, parse_publishable_key
+from ..auth.tokens import SessionTokenVerifier
 from ..clerk_api.client_tokens import MAX_TTL
 from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
@@ -385,6 +386,16 @@ class ClerkSettings(LoggingConfigurable):
                     "(scheme://host[:port], no path)."
                 )
         return list(self.authorized_parties)
+
+    def session_token_verifier(self) -> SessionTokenVerifier:
+        """The verifier these settings describe (keys, issuer, parties, leeway, cache)."""
+        return SessionTokenVerifier(
+            self._key_source(),
+            issuer=self._issuer(),
+            authorized_parties=self._authorized_parties(),
+            leeway=self.clock_skew_seconds,
+            cache_size=self.token_cache_size,
+        )
 
     def _api_base(self) -> str:
         _require_https(self.api_url, setting("api_url"), "the secret key travels with each call")

@@ -5,25 +5,8 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
-from tests.devinstance.helpers import ADA, ENGINES
-
-
-@pytest.fixture
-def ada(tab):
-    return tab(ADA, ENGINES)
-
-
-@pytest.fixture
-def home(root):
-    directory = root / "orgs" / ENGINES
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def text(content: str) -> dict:
-    return {"type": "file", "format": "text", "content": content}
+from tests.devinstance.helpers import ENGINES
+from tests.workspaces.managers.conftest import text
 
 
 async def test_listing_shows_the_workspace_as_root(ada, home):

@@ -11,23 +11,8 @@ from traitlets import TraitError
 from jupyter_clerk.workspaces.contents import MAX_BYTES_ENV, WorkspaceContentsManager
 from jupyter_clerk.workspaces.pinned import OutsideWorkspace, RequestFiles
 from jupyter_clerk.workspaces.safe_fs import DIRECTORY
-from tests.devinstance.helpers import ADA, ENGINES, GRACE, PARTNERS
-
-
-@pytest.fixture
-def ada(tab):
-    return tab(ADA, ENGINES)
-
-
-@pytest.fixture
-def home(root):
-    directory = root / "orgs" / ENGINES
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def text(content: str) -> dict:
-    return {"type": "file", "format": "text", "content": content}
+from tests.devinstance.helpers import ENGINES, GRACE, PARTNERS
+from tests.workspaces.managers.conftest import text
 
 
 async def test_links_inside_the_workspace_are_followed_relative_or_absolute(ada, home):
