@@ -30,11 +30,15 @@ pasta fails, the sandbox is killed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
+import select
+import shutil
 import signal
 import sys
+import tempfile
 
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
@@ -148,18 +152,29 @@ def attach_network(pasta: str, info_read: int, info_out: int | None) -> None:
         # /dev/net/tun is root's in many containers: pasta keeps our uid (see the README).
         runas = ["--runas", f"{os.getuid()}:{os.getgid()}"]
         namespaces = ["--userns", f"/proc/self/fd/{userns}", "--netns", f"/proc/self/fd/{netns}"]
-        argv = [pasta, *PASTA_OPTIONS, *runas, *namespaces]
+        # pasta would quit with the namespace only if it could watch it by path, which a
+        # namespace held by descriptor is not: it tells us its pid, and we stop it ourselves.
+        pid_dir = tempfile.mkdtemp(prefix="clerk-pasta-")
+        pid_file = os.path.join(pid_dir, "pid")
+        argv = [pasta, *PASTA_OPTIONS, "--pid", pid_file, *runas, *namespaces]
         os.set_inheritable(userns, True)
         os.set_inheritable(netns, True)
+        sandbox = os.pidfd_open(pid)
         defaults = (signal.SIGPIPE, signal.SIGXFSZ)  # as Python found them, not as it set them
         child = os.posix_spawn(pasta, argv, os.environ, setsigdef=defaults)
         _, status = os.waitpid(child, 0)  # pasta forks into the background once attached
         if os.waitstatus_to_exitcode(status) != 0:
             raise OSError(f"pasta exited with status {os.waitstatus_to_exitcode(status)}")
+        with open(pid_file) as f:
+            pasta_pid = int(f.read().strip())
+        shutil.rmtree(pid_dir, ignore_errors=True)
     except (OSError, ValueError) as error:
         print(f"sandbox launcher: no network for the sandbox: {error}", file=sys.stderr)
         os.kill(pid, signal.SIGKILL)
         raise
+    select.select([sandbox], [], [])  # readable once the sandbox has ended
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pasta_pid, signal.SIGTERM)
 
 
 def start_network_helper(pasta: str, bwrap: list[str]) -> list[str]:
@@ -174,6 +189,8 @@ def start_network_helper(pasta: str, bwrap: list[str]) -> list[str]:
     if os.fork() == 0:
         code = 1
         try:
+            # Its own session: stopping the kernel's process group must leave it to stop pasta.
+            os.setsid()
             os.close(info_write)
             attach_network(pasta, info_read, info_out)
             code = 0
