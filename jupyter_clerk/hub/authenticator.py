@@ -23,6 +23,7 @@ from ..clerk_api.models import Membership
 from ..errors import ClerkConfigError, TokenError
 from ..identity.settings import ClerkSettings
 from ..settings_env import env_str
+from ..workspaces.authorizer import role_actions_trait
 from .login import ClerkHubLoginHandler
 from .org_roles import (
     ADMIN_CLERK_ROLE,
@@ -71,6 +72,10 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
         "/home/jovyan/work",
         help="With KubeSpawner: where the workspace's volume is mounted (and notebook_dir).",
     ).tag(config=True)
+    role_actions = role_actions_trait(
+        " In hub mode this mapping decides both the single-user servers' authorizer (it is "
+        "sent to each server) and, with KubeSpawner, whether the volume is mounted read-only."
+    )
     require_membership = Bool(
         False,
         help="Refuse sign-in to people who belong to no organization (B2B deployments).",

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,23 @@ from jupyterhub.singleuser.extension import JupyterHubAuthorizer
 
 from ..workspaces.authorizer import ClerkAuthorizer
 from ..workspaces.resolution import Workspace
-from .spawn import WORKSPACE_ENV
+from .spawn import ROLE_ACTIONS_ENV, WORKSPACE_ENV
+
+_NOT_SPAWNED = "this server must be spawned by a Hub using jupyter_clerk.hub.ClerkAuthenticator."
 
 
-def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspace:
-    """The workspace the Hub spawned this server for; refuses to start without one."""
-    raw = (os.environ if environ is None else environ).get(WORKSPACE_ENV, "")
+def _decoded(name: str, environ: Mapping[str, str] | None) -> Any:
+    raw = (os.environ if environ is None else environ).get(name, "")
     try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+        return json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+    except (ValueError, binascii.Error):
+        raise RuntimeError(f"${name} is missing or malformed: {_NOT_SPAWNED}") from None
+
+
+def workspace_from_environment(environ: Mapping[str, str] | None = None) -> Workspace:
+    """The workspace the Hub spawned this server for; refuses to start without one."""
+    data = _decoded(WORKSPACE_ENV, environ)
+    try:
         permissions = data.get("permissions") or []
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise ValueError("permissions")
@@ -40,11 +49,21 @@ def workspace_from_environment(environ: dict[str, str] | None = None) -> Workspa
             role=data.get("role"),
             permissions=frozenset(permissions),
         )
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
-        raise RuntimeError(
-            f"${WORKSPACE_ENV} is missing or malformed: this server must be spawned by a Hub "
-            "using jupyter_clerk.hub.ClerkAuthenticator."
-        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise RuntimeError(f"${WORKSPACE_ENV} is malformed: {_NOT_SPAWNED}") from None
+
+
+def role_actions_from_environment(
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """The Hub's role mapping, which also decided this server's mounts (see `spawn`)."""
+    data = _decoded(ROLE_ACTIONS_ENV, environ)
+    if not isinstance(data, dict) or not all(
+        isinstance(actions, list) and all(isinstance(a, str) for a in actions)
+        for actions in data.values()
+    ):
+        raise RuntimeError(f"${ROLE_ACTIONS_ENV} is malformed: {_NOT_SPAWNED}")
+    return data
 
 
 # A JupyterLab page config that turns the Clerk front end off: behind the Hub, requests carry
@@ -73,11 +92,23 @@ class HubWorkspaceAuthorizer(ClerkAuthorizer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.workspace = workspace_from_environment()
+        self.role_actions = self._hubs_role_actions(role_actions_from_environment())
         # The only hub-mode code in this process, so the front end is set here too.
         use_hub_front_end()
         self._hub_check = JupyterHubAuthorizer(
             parent=self, identity_provider=self.identity_provider
         )
+
+    def _hubs_role_actions(self, hubs: dict[str, list[str]]) -> dict[str, list[str]]:
+        """One mapping decides both the mounts (at the Hub) and the requests (here)."""
+        default = type(self).class_traits()["role_actions"].default()
+        if self.role_actions not in (default, hubs):
+            raise RuntimeError(
+                "c.ClerkAuthorizer.role_actions is set in this single-user server and differs "
+                "from the Hub's c.ClerkAuthenticator.role_actions: in hub mode set it at the "
+                "Hub only (it reaches every server it spawns)."
+            )
+        return hubs
 
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         if not self._hub_check.is_authorized(handler, user, action, resource):

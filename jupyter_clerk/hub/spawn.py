@@ -18,11 +18,13 @@ from typing import Any
 from jupyterhub.slugs import is_valid_display_name, normalise_unicode
 from tornado import web
 
-from ..workspaces.authorizer import ClerkAuthorizer, workspace_actions
+from ..workspaces.authorizer import workspace_actions
 from ..workspaces.resolution import Workspace, workspace_root
 from .names import organization_of, server_name, short_digest
 
 WORKSPACE_ENV = "CLERK_HUB_WORKSPACE"
+# The Hub's role mapping (c.ClerkAuthenticator.role_actions), for the server's authorizer.
+ROLE_ACTIONS_ENV = "CLERK_HUB_ROLE_ACTIONS"
 # The single-user server's side of hub mode: Jupyter's own identity from the Hub, our
 # authorizer for the workspace, and the single-server wiring of the extension left off.
 SINGLEUSER_ARGS = (
@@ -57,16 +59,21 @@ def workspace_for(
     )
 
 
-def encode_workspace(workspace: Workspace) -> str:
+def encode_value(data: object) -> str:
     """base64url JSON: no braces, which KubeSpawner would expand as a template."""
-    data = {
-        "kind": workspace.kind,
-        "id": workspace.id,
-        "slug": workspace.slug,
-        "role": workspace.role,
-        "permissions": sorted(workspace.permissions),
-    }
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode("ascii")
+
+
+def encode_workspace(workspace: Workspace) -> str:
+    return encode_value(
+        {
+            "kind": workspace.kind,
+            "id": workspace.id,
+            "slug": workspace.slug,
+            "role": workspace.role,
+            "permissions": sorted(workspace.permissions),
+        }
+    )
 
 
 def volume_name(workspace: Workspace) -> str:
@@ -127,10 +134,13 @@ async def prepare_spawner(authenticator: Any, user: Any, spawner: Any) -> None:
     if workspace.kind == "organization":
         spawner.user_options = {**(spawner.user_options or {}), "org": workspace.id}
         _show_organization_name(spawner, memberships[workspace.id].organization_name)
-    role_actions = ClerkAuthorizer.class_traits()["role_actions"].default_value
-    writable = "write" in workspace_actions(workspace, role_actions)
+    writable = "write" in workspace_actions(workspace, authenticator.role_actions)
     _strip_secrets(spawner)
-    spawner.environment = {**spawner.environment, WORKSPACE_ENV: encode_workspace(workspace)}
+    spawner.environment = {
+        **spawner.environment,
+        WORKSPACE_ENV: encode_workspace(workspace),
+        ROLE_ACTIONS_ENV: encode_value(authenticator.role_actions),
+    }
     spawner.args = [a for a in spawner.args if a not in SINGLEUSER_ARGS] + list(SINGLEUSER_ARGS)
     if hasattr(spawner, "volume_mounts") and hasattr(spawner, "extra_labels"):
         _configure_kubespawner(spawner, workspace, writable, authenticator.kube_mount_path)

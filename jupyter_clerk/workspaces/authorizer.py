@@ -92,8 +92,10 @@ def _named_kernel(handler: Any) -> str | None:
     return kernel_id if isinstance(kernel_id, str) else None
 
 
-class ClerkAuthorizer(Authorizer):
-    role_actions = Dict(
+def role_actions_trait(where: str = "") -> Dict:
+    """The role mapping's trait, shared by this authorizer and the Hub (which sends its
+    mapping to the single-user servers), so that both read one definition."""
+    return Dict(
         key_trait=Unicode(),
         value_trait=List(Unicode()),
         default_value={
@@ -101,8 +103,12 @@ class ClerkAuthorizer(Authorizer):
             "org:member": ["read", "write", "execute"],
         },
         help="Actions each organization role grants when the member has no org:jupyter:* "
-        "permission. Any other role can read only.",
+        "permission. Any other role can read only." + where,
     ).tag(config=True)
+
+
+class ClerkAuthorizer(Authorizer):
+    role_actions = role_actions_trait()
     server_admins = List(
         Unicode(),
         help="Clerk user ids allowed to shut the server down, change shared configuration and "

@@ -16,8 +16,10 @@ from kubespawner import KubeSpawner
 
 from jupyter_clerk.clerk_api.models import Membership
 from jupyter_clerk.hub.names import server_name
+from jupyter_clerk.hub.singleuser import role_actions_from_environment
 from jupyter_clerk.hub.spawn import LABEL_PREFIX, prepare_spawner
-from tests.hub.conftest import ADA, ENGINES, PARTNERS, VERA
+from jupyter_clerk.workspaces.authorizer import ClerkAuthorizer
+from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA
 
 KUBERNETES_VERSION = "1.31"
 SECRET = "sk_test_NeverInAPodxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -26,11 +28,22 @@ WEBHOOK_SECRET = "whsec_bmV2ZXIgaW4gYSBwb2Q="
 MEMBERSHIPS = {
     ADA: {ENGINES: "org:admin", PARTNERS: "org:member"},
     VERA: {ENGINES: "org:viewer"},
+    LINUS: {PARTNERS: "org:member"},
+    GRACE: {ENGINES: "org:analyst"},
 }
+# Their memberships carry no org:jupyter:* permission: the role mapping alone decides.
+ROLE_ONLY = {LINUS, GRACE}
 PERMISSIONS = {
     "org:admin": {"org:jupyter:read", "org:jupyter:write", "org:jupyter:execute"},
     "org:member": {"org:jupyter:read", "org:jupyter:write", "org:jupyter:execute"},
     "org:viewer": {"org:jupyter:read"},
+}
+# An operator's own mapping (c.ClerkAuthenticator.role_actions): the reverse of the default
+# for these two roles, so a spawner that read the default would get both mounts wrong.
+CUSTOM_ROLE_ACTIONS = {
+    "org:admin": ["read", "write", "execute"],
+    "org:member": ["read", "execute"],
+    "org:analyst": ["read", "write", "execute"],
 }
 
 
@@ -44,14 +57,17 @@ class Memberships:
                 organization_slug=None,
                 organization_name=org,
                 role=role,
-                permissions=frozenset(PERMISSIONS[role]),
+                permissions=frozenset() if user_id in ROLE_ONLY else frozenset(PERMISSIONS[role]),
             )
             for org, role in MEMBERSHIPS.get(user_id, {}).items()
         }
 
 
 AUTHENTICATOR = SimpleNamespace(
-    memberships=Memberships(), personal_workspaces=True, kube_mount_path="/home/jovyan/work"
+    memberships=Memberships(),
+    personal_workspaces=True,
+    kube_mount_path="/home/jovyan/work",
+    role_actions=ClerkAuthorizer.class_traits()["role_actions"].default(),
 )
 
 
@@ -69,14 +85,18 @@ def spawner_for(user_id: str, org: str | None) -> KubeSpawner:
     return spawner
 
 
-def manifest(user_id: str, org: str | None, *, prepare: bool = True) -> dict[str, Any]:
-    return asyncio.run(_manifest(user_id, org, prepare=prepare))
+def manifest(
+    user_id: str, org: str | None, *, prepare: bool = True, authenticator: Any = AUTHENTICATOR
+) -> dict[str, Any]:
+    return asyncio.run(_manifest(user_id, org, prepare=prepare, authenticator=authenticator))
 
 
-async def _manifest(user_id: str, org: str | None, *, prepare: bool) -> dict[str, Any]:
+async def _manifest(
+    user_id: str, org: str | None, *, prepare: bool, authenticator: Any
+) -> dict[str, Any]:
     spawner = spawner_for(user_id, org)  # KubeSpawner needs a running loop to be built
     if prepare:
-        await prepare_spawner(AUTHENTICATOR, spawner.user, spawner)
+        await prepare_spawner(authenticator, spawner.user, spawner)
     pod = await spawner.get_pod_manifest()
     data = ApiClient().sanitize_for_serialization(pod)
     kubernetes_validate.validate(data, KUBERNETES_VERSION, strict=True)
@@ -115,6 +135,35 @@ def test_each_workspace_mounts_its_own_volume_read_only_without_write(
     }
     assert claims[mount["name"]] == mount["name"]
     assert mount["name"].startswith("clerk-org-" if org else "clerk-user-")
+
+
+def workspace_mount(pod: dict[str, Any]) -> dict[str, Any]:
+    (mount,) = (m for m in mounts(pod) if m["name"].startswith("clerk-"))
+    return mount
+
+
+def environment(pod: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in pod["spec"]["containers"][0]["env"]}
+
+
+def test_the_configured_role_mapping_decides_read_only_mounts_not_the_default() -> None:
+    """Before, the spawner read the trait's `default_value` (traitlets' Undefined for a Dict):
+    a member whose role has no org:jupyter:* permission could not spawn at all (checked: this
+    test failed with AttributeError against that code), and the configured mapping was never
+    read. Here the custom mapping is the reverse of the default for both roles."""
+    custom = SimpleNamespace(**{**vars(AUTHENTICATOR), "role_actions": CUSTOM_ROLE_ACTIONS})
+    assert workspace_mount(manifest(LINUS, PARTNERS, authenticator=custom))["readOnly"] is True
+    assert workspace_mount(manifest(GRACE, ENGINES, authenticator=custom)).get("readOnly") is False
+    # With the default mapping the same roles mount the other way round.
+    assert workspace_mount(manifest(LINUS, PARTNERS)).get("readOnly") is False
+    assert workspace_mount(manifest(GRACE, ENGINES))["readOnly"] is True
+
+
+def test_the_single_user_server_receives_the_hubs_role_mapping() -> None:
+    """The pod's authorizer and its mount decide from one mapping: the Hub's."""
+    custom = SimpleNamespace(**{**vars(AUTHENTICATOR), "role_actions": CUSTOM_ROLE_ACTIONS})
+    env = environment(manifest(LINUS, PARTNERS, authenticator=custom))
+    assert role_actions_from_environment(env) == CUSTOM_ROLE_ACTIONS
 
 
 def test_two_organizations_of_one_person_get_different_volumes_and_one_org_shares_one() -> None:
