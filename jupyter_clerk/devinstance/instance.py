@@ -222,6 +222,17 @@ class DevInstance:
         self.data.remove_membership(user_id, org_id)
         self._send("organizationMembership.deleted", body)
 
+    def change_membership_role(self, user_id: str, org_id: str, role: str) -> None:
+        """An administrator gives the member another role (webhook included)."""
+        membership = self.data.change_role(user_id, org_id, role)
+        self._send("organizationMembership.updated", membership_json(membership, self.data))
+
+    def delete_organization(self, org_id: str) -> None:
+        """An administrator deletes the organization (webhook included)."""
+        self.data.remove_organization(org_id)
+        deleted = {"object": "organization", "id": org_id, "deleted": True}
+        self._send("organization.deleted", deleted)
+
     def configure_webhooks(self, url: str, secret: str | None = None) -> str:
         """Send Svix-signed webhooks to `url` from now on; returns the `whsec_` secret."""
         self.webhooks = WebhookSender(url, secret or new_webhook_secret())

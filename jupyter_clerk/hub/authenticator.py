@@ -53,6 +53,7 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
     c.ClerkAuthenticator.* (or with the same CLERK_* environment variables)."""
 
     login_service = "Clerk"
+    config_section = "ClerkAuthenticator"
 
     session_cache_seconds = Float(
         60.0,
@@ -118,7 +119,7 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
         self.verifier = self.session_token_verifier()
         if not self.secret_key:
             raise ClerkConfigError(
-                "c.ClerkAuthenticator.secret_key (CLERK_SECRET_KEY) is required at the Hub: "
+                f"{self._setting('secret_key')} is required at the Hub: "
                 "refresh_user and spawns check sessions and memberships with the Backend API."
             )
         self.backend_api = BackendAPI(
@@ -211,8 +212,10 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
             return {user_id} if member else set()
         current = group_members(db, org)
         members = current | {user_id} if member else current - {user_id}
-        # Only when the membership changed: a refresh of a steady member writes nothing.
-        if members != current or not admin_role_exists(db, org):
+        # Only when the membership changed: a refresh of a steady member writes nothing, and
+        # one who left does not bring back the role of an organization deleted meanwhile.
+        exists = admin_role_exists(db, org)
+        if (member and not exists) or (exists and members != current):
             rewrite_admin_role(db, org, members)
         return members
 

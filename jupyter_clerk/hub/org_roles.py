@@ -6,6 +6,11 @@ organization gets one Hub role whose scopes name every member's server of that o
 one by one (`servers!server=<member>/<org server>`), rewritten whenever a member signs in,
 refreshes or leaves, and granted (through `manage_roles`) to the members whose Clerk role is
 `org:admin`. A member's personal server and other organizations' servers are never named.
+
+Clerk's webhooks change these at once (`revocations`), not at the person's next refresh: a
+member who leaves is taken out of the group, the role and its scopes; a demoted admin loses
+the role; a deleted organization loses both. The Hub computes scopes from the database at
+every request, so the change holds from the next request on.
 """
 
 from __future__ import annotations
@@ -54,3 +59,37 @@ def rewrite_admin_role(db: object, organization_id: str, members: set[str]) -> N
     role = admin_role(organization_id, members)
     role["managed_by_auth"] = True
     roles.create_role(db, role, commit=True, reset_to_defaults=True)
+
+
+def set_admin(db: object, user: orm.User, organization_id: str, admin: bool) -> None:
+    """Grant or strip the organization's admin role, as Clerk's current role says."""
+    name = admin_role_name(organization_id)
+    role = orm.Role.find(db, name)
+    if admin:
+        if role is None:
+            rewrite_admin_role(db, organization_id, group_members(db, organization_id))
+        roles.grant_role(db, entity=user, rolename=name, managed=True)
+    elif role is not None and role in user.roles:
+        roles.strip_role(db, entity=user, rolename=name)
+
+
+def leave_organization(db: object, user: orm.User, organization_id: str) -> None:
+    """Out of the organization's group and admin role, and no longer named in its scopes."""
+    group = orm.Group.find(db, organization_id)
+    if group is not None and user in group.users:
+        group.users.remove(user)
+        db.commit()
+    set_admin(db, user, organization_id, admin=False)
+    if admin_role_exists(db, organization_id):
+        rewrite_admin_role(db, organization_id, group_members(db, organization_id))
+
+
+def delete_organization(db: object, organization_id: str) -> None:
+    """The organization is gone: its admin role and its group with it."""
+    for found in (
+        orm.Role.find(db, admin_role_name(organization_id)),
+        orm.Group.find(db, organization_id),
+    ):
+        if found is not None:
+            db.delete(found)
+    db.commit()

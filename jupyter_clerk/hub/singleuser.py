@@ -9,11 +9,8 @@ authorizer, as in single-server mode.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,49 +19,7 @@ from jupyterhub.singleuser.extension import JupyterHubAuthorizer
 
 from ..workspaces.authorizer import ClerkAuthorizer
 from ..workspaces.resolution import Workspace
-from .spawn import ROLE_ACTIONS_ENV, WORKSPACE_ENV
-
-_NOT_SPAWNED = "this server must be spawned by a Hub using jupyter_clerk.hub.ClerkAuthenticator."
-
-
-def _decoded(name: str, environ: Mapping[str, str] | None) -> Any:
-    raw = (os.environ if environ is None else environ).get(name, "")
-    try:
-        return json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-    except (ValueError, binascii.Error):
-        raise RuntimeError(f"${name} is missing or malformed: {_NOT_SPAWNED}") from None
-
-
-def workspace_from_environment(environ: Mapping[str, str] | None = None) -> Workspace:
-    """The workspace the Hub spawned this server for; refuses to start without one."""
-    data = _decoded(WORKSPACE_ENV, environ)
-    try:
-        permissions = data.get("permissions") or []
-        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-            raise ValueError("permissions")
-        return Workspace(
-            data["kind"],
-            data["id"],
-            slug=data.get("slug"),
-            role=data.get("role"),
-            permissions=frozenset(permissions),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise RuntimeError(f"${WORKSPACE_ENV} is malformed: {_NOT_SPAWNED}") from None
-
-
-def role_actions_from_environment(
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, list[str]]:
-    """The Hub's role mapping, which also decided this server's mounts (see `spawn`)."""
-    data = _decoded(ROLE_ACTIONS_ENV, environ)
-    if not isinstance(data, dict) or not all(
-        isinstance(actions, list) and all(isinstance(a, str) for a in actions)
-        for actions in data.values()
-    ):
-        raise RuntimeError(f"${ROLE_ACTIONS_ENV} is malformed: {_NOT_SPAWNED}")
-    return data
-
+from .server_env import role_actions_from_environment, workspace_from_environment
 
 # A JupyterLab page config that turns the Clerk front end off: behind the Hub, requests carry
 # the Hub's cookie, not Clerk tokens, and JupyterLab's own server settings must come back.

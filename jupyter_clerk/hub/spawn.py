@@ -11,20 +11,17 @@ that may not write, and labels the pod with the organization.
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from jupyterhub.slugs import is_valid_display_name, normalise_unicode
 from tornado import web
 
+from ..clerk_api.models import Membership
 from ..workspaces.authorizer import workspace_actions
 from ..workspaces.resolution import Workspace, workspace_root
 from .names import organization_of, server_name, short_digest
+from .server_env import ROLE_ACTIONS_ENV, WORKSPACE_ENV, encode_value, encode_workspace
 
-WORKSPACE_ENV = "CLERK_HUB_WORKSPACE"
-# The Hub's role mapping (c.ClerkAuthenticator.role_actions), for the server's authorizer.
-ROLE_ACTIONS_ENV = "CLERK_HUB_ROLE_ACTIONS"
 # The single-user server's side of hub mode: Jupyter's own identity from the Hub, our
 # authorizer for the workspace, and the single-server wiring of the extension left off.
 SINGLEUSER_ARGS = (
@@ -50,29 +47,16 @@ def workspace_for(
     membership = memberships.get(org)
     if membership is None:
         raise web.HTTPError(403, "You are not a member of this organization.")
+    return organization_workspace(membership)
+
+
+def organization_workspace(membership: Membership) -> Workspace:
     return Workspace(
         "organization",
-        org,
+        membership.organization_id,
         slug=membership.organization_slug,
         role=membership.role,
         permissions=membership.permissions,
-    )
-
-
-def encode_value(data: object) -> str:
-    """base64url JSON: no braces, which KubeSpawner would expand as a template."""
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode("ascii")
-
-
-def encode_workspace(workspace: Workspace) -> str:
-    return encode_value(
-        {
-            "kind": workspace.kind,
-            "id": workspace.id,
-            "slug": workspace.slug,
-            "role": workspace.role,
-            "permissions": sorted(workspace.permissions),
-        }
     )
 
 

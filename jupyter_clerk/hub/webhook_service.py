@@ -26,6 +26,11 @@ from ..revocation.webhooks import SignedWebhookHandler, WebhookVerifier
 log = logging.getLogger("jupyter_clerk.hub.webhooks")
 
 _SESSION_EVENTS = {"session.revoked", "session.ended", "session.removed"}
+# The role in an update is not forwarded: the Hub asks Clerk for the membership as it is now.
+_MEMBERSHIP_EVENTS = {
+    "organizationMembership.deleted": "membership",
+    "organizationMembership.updated": "role",
+}
 
 
 def revocation_for(event: dict[str, Any]) -> dict[str, str] | None:
@@ -41,12 +46,14 @@ def revocation_for(event: dict[str, Any]) -> dict[str, str] | None:
         return {"kind": "session", "user": data["user_id"], "session": data["id"]}
     if kind == "user.deleted" and valid_id(USER_ID, data.get("id")):
         return {"kind": "user", "user": data["id"]}
-    if kind == "organizationMembership.deleted":
+    if kind in _MEMBERSHIP_EVENTS:
         org, user = data.get("organization"), data.get("public_user_data")
         org = org if isinstance(org, dict) else {}
         user = user if isinstance(user, dict) else {}
         if valid_id(ORG_ID, org.get("id")) and valid_id(USER_ID, user.get("user_id")):
-            return {"kind": "membership", "user": user["user_id"], "org": org["id"]}
+            return {"kind": _MEMBERSHIP_EVENTS[kind], "user": user["user_id"], "org": org["id"]}
+    if kind == "organization.deleted" and valid_id(ORG_ID, data.get("id")):
+        return {"kind": "organization", "org": data["id"]}
     return None
 
 

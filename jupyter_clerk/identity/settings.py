@@ -35,6 +35,9 @@ ENVIRONMENT = {
     "frontend_api_url": "CLERK_FRONTEND_API_URL",
     "personal_workspaces": "CLERK_PERSONAL_WORKSPACES",
     "allow_local_instance": "CLERK_ALLOW_LOCAL_INSTANCE",
+    "clerk_js_version": "CLERK_JS_VERSION",
+    "token_cache_size": "CLERK_TOKEN_CACHE_SIZE",
+    "backend_api_budget_share": "CLERK_BACKEND_API_BUDGET_SHARE",
 }
 # Free-text settings where a stray space or newline (copied from a dashboard) is never meant.
 _TRIMMED = (
@@ -50,15 +53,21 @@ _TRIMMED = (
 )
 
 
-def setting(trait: str) -> str:
+def setting(trait: str, section: str = "ClerkIdentityProvider") -> str:
     """How an operator sets a trait, for error messages: the trait and its variable."""
     variable = ENVIRONMENT.get(trait)
     where = f"env {variable}" if variable else "no environment variable; set it in config"
-    return f"c.ClerkIdentityProvider.{trait} ({where})"
+    return f"c.{section}.{trait} ({where})"
 
 
 class ClerkSettings(LoggingConfigurable):
     """Traits of ClerkIdentityProvider (configured as c.ClerkIdentityProvider.*)."""
+
+    # Where the operator sets these traits, as error messages name them.
+    config_section = "ClerkIdentityProvider"
+
+    def _setting(self, trait: str) -> str:
+        return setting(trait, self.config_section)
 
     publishable_key = Unicode(
         help="Clerk publishable key (pk_test_… or pk_live_…). Env: CLERK_PUBLISHABLE_KEY."
@@ -233,7 +242,7 @@ class ClerkSettings(LoggingConfigurable):
     def _validate_clerk_js_version(self, proposal: dict[str, Any]) -> str:
         if not re.fullmatch(r"[56](?:\.[0-9]+\.[0-9]+)?", proposal["value"]):
             raise ClerkConfigError(
-                "c.ClerkIdentityProvider.clerk_js_version (CLERK_JS_VERSION) must be 6 or 5, "
+                f"{self._setting('clerk_js_version')} must be 6 or 5, "
                 f"or an exact version like 6.40.0; got {proposal['value']!r}."
             )
         return proposal["value"]
@@ -255,24 +264,29 @@ class ClerkSettings(LoggingConfigurable):
         try:
             return env_int("CLERK_TOKEN_CACHE_SIZE", 10_000)
         except ValueError as exc:
-            raise ClerkConfigError(
-                f"c.ClerkIdentityProvider.token_cache_size (CLERK_TOKEN_CACHE_SIZE): {exc}"
-            ) from None
+            raise ClerkConfigError(f"{self._setting('token_cache_size')}: {exc}") from None
 
     @default("backend_api_budget_share")
     def _backend_api_budget_share_default(self) -> float:
         value = env_str("CLERK_BACKEND_API_BUDGET_SHARE", "0.2")
         try:
-            return _budget_share(float(value))
+            share = float(value)
         except ValueError:
             raise ClerkConfigError(
-                "c.ClerkIdentityProvider.backend_api_budget_share "
-                f"(CLERK_BACKEND_API_BUDGET_SHARE): {value!r} is not a number."
+                f"{self._setting('backend_api_budget_share')}: {value!r} is not a number."
             ) from None
+        return self._budget_share(share)
 
     @validate("backend_api_budget_share")
     def _validate_backend_api_budget_share(self, proposal: dict[str, Any]) -> float:
-        return _budget_share(proposal["value"])
+        return self._budget_share(proposal["value"])
+
+    def _budget_share(self, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ClerkConfigError(
+                f"{self._setting('backend_api_budget_share')} must be more than 0 and at most 1."
+            )
+        return value
 
     def _backend_api_calls_per_second(self) -> float:
         """Clerk's documented rate limit, by the kind of secret key, times our share."""
@@ -295,7 +309,7 @@ class ClerkSettings(LoggingConfigurable):
     def _validate_client_token_cache_seconds(self, proposal: dict[str, Any]) -> float:
         if not 0 <= proposal["value"] <= MAX_TTL:
             raise ClerkConfigError(
-                f"{setting('client_token_cache_seconds')} must be between 0 and 60."
+                f"{self._setting('client_token_cache_seconds')} must be between 0 and 60."
             )
         return proposal["value"]
 
@@ -305,21 +319,23 @@ class ClerkSettings(LoggingConfigurable):
         try:
             return parse_publishable_key(self.publishable_key).frontend_api
         except PublishableKeyError as exc:
-            raise ClerkConfigError(f"{setting('publishable_key')}: {exc}") from None
+            raise ClerkConfigError(f"{self._setting('publishable_key')}: {exc}") from None
 
     def require_instance(self) -> None:
         """Without an instance nothing else can be checked: say at once all there is to set."""
         if self.publishable_key or self.issuer:
             return
-        needed = [f"  - {setting('publishable_key')}: pk_live_… or pk_test_… of your instance"]
+        key = self._setting("publishable_key")
+        needed = [f"  - {key}: pk_live_… or pk_test_… of your instance"]
         if not self.authorized_parties and not self.skip_authorized_parties_check:
             needed.append(
-                f"  - {setting('authorized_parties')}: the origins JupyterLab is served from, "
+                f"  - {self._setting('authorized_parties')}: the origins JupyterLab is served "
+                "from, "
                 "e.g. https://notebooks.example.com"
             )
         if not self.secret_key:
             needed.append(
-                f"  - {setting('secret_key')} (recommended): memberships of other "
+                f"  - {self._setting('secret_key')} (recommended): memberships of other "
                 "organizations, client tokens and revocation need it"
             )
         raise ClerkConfigError(
@@ -333,7 +349,7 @@ class ClerkSettings(LoggingConfigurable):
                 "jupyter-clerk: no %s, so these are off: organizations other than the token's "
                 "(membership checks), client tokens of scripts, and the revalidation of open "
                 "WebSockets. `jupyter clerk check` lists what is on and off.",
-                setting("secret_key"),
+                self._setting("secret_key"),
             )
 
     def _issuer(self) -> str:
@@ -341,15 +357,15 @@ class ClerkSettings(LoggingConfigurable):
         issuer = self.issuer or (f"https://{frontend_api}" if frontend_api else "")
         if not issuer:
             raise ClerkConfigError(
-                f"Set {setting('publishable_key')} or {setting('issuer')}: session tokens "
-                "cannot be checked without it."
+                f"Set {self._setting('publishable_key')} or {self._setting('issuer')}: "
+                "session tokens cannot be checked without it."
             )
-        _require_https(issuer, setting("issuer"), "Clerk instances are served over https")
+        _require_https(issuer, self._setting("issuer"), "Clerk instances are served over https")
         if is_loopback_host(urlparse(issuer).hostname):
             if not self.allow_local_instance:
                 raise ClerkConfigError(
                     "The Clerk instance is on a loopback address (the local development "
-                    f"instance). Set {setting('allow_local_instance')} to True (=1) to run "
+                    f"instance). Set {self._setting('allow_local_instance')} to True (=1) to run "
                     "against it on purpose."
                 )
             self.log.warning(
@@ -367,22 +383,23 @@ class ClerkSettings(LoggingConfigurable):
         if self.skip_authorized_parties_check:
             if self.authorized_parties:
                 raise ClerkConfigError(
-                    f"{setting('skip_authorized_parties_check')} is set together with "
-                    f"{setting('authorized_parties')}: choose one."
+                    f"{self._setting('skip_authorized_parties_check')} is set together with "
+                    f"{self._setting('authorized_parties')}: choose one."
                 )
             self.log.warning("Clerk tokens are accepted from any origin (azp is not checked).")
             return None
         if not self.authorized_parties:
             raise ClerkConfigError(
-                f"Set {setting('authorized_parties')} to the origins JupyterLab is served from, "
-                "e.g. https://notebooks.example.com. (Or "
-                f"{setting('skip_authorized_parties_check')} = True if no browser ever connects.)"
+                f"Set {self._setting('authorized_parties')} to the origins JupyterLab is served "
+                "from, e.g. https://notebooks.example.com. (Or "
+                f"{self._setting('skip_authorized_parties_check')} = True if no browser ever "
+                "connects.)"
             )
         for party in self.authorized_parties:
             parsed = urlparse(party)
             if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path:
                 raise ClerkConfigError(
-                    f"{setting('authorized_parties')}: {party!r} is not an origin "
+                    f"{self._setting('authorized_parties')}: {party!r} is not an origin "
                     "(scheme://host[:port], no path)."
                 )
         return list(self.authorized_parties)
@@ -398,31 +415,36 @@ class ClerkSettings(LoggingConfigurable):
         )
 
     def _api_base(self) -> str:
-        _require_https(self.api_url, setting("api_url"), "the secret key travels with each call")
+        _require_https(
+            self.api_url, self._setting("api_url"), "the secret key travels with each call"
+        )
         return self.api_url.rstrip("/")
 
     def _key_source(self) -> KeySource:
         if self.jwt_key:
             if self.jwks_url:
                 raise ClerkConfigError(
-                    f"Both {setting('jwt_key')} and {setting('jwks_url')} are set: choose one."
+                    f"Both {self._setting('jwt_key')} and {self._setting('jwks_url')} are set: "
+                    "choose one."
                 )
             try:
                 return PemKey(self.jwt_key)
             except ValueError as exc:
-                raise ClerkConfigError(f"{setting('jwt_key')}: {exc}") from None
+                raise ClerkConfigError(f"{self._setting('jwt_key')}: {exc}") from None
         api_base = self._api_base()
         url = self.jwks_url
         if url:
-            _require_https(url, setting("jwks_url"), "whoever can change the keys can sign tokens")
+            _require_https(
+                url, self._setting("jwks_url"), "whoever can change the keys can sign tokens"
+            )
         if not url and self.secret_key:
             url = f"{api_base}/v1/jwks"
         if not url:
             frontend_api = self._frontend_api()
             if not frontend_api:
                 raise ClerkConfigError(
-                    f"No way to get Clerk's signing keys: set {setting('jwt_key')}, "
-                    f"{setting('secret_key')} or {setting('publishable_key')}."
+                    f"No way to get Clerk's signing keys: set {self._setting('jwt_key')}, "
+                    f"{self._setting('secret_key')} or {self._setting('publishable_key')}."
                 )
             url = f"https://{frontend_api}/.well-known/jwks.json"
         headers = {}
@@ -432,15 +454,6 @@ class ClerkSettings(LoggingConfigurable):
             HttpFetch(url, headers, self.http_timeout_seconds),
             cooldown=self.jwks_refresh_cooldown_seconds,
         )
-
-
-def _budget_share(value: float) -> float:
-    if not 0 < value <= 1:
-        raise ClerkConfigError(
-            "c.ClerkIdentityProvider.backend_api_budget_share (CLERK_BACKEND_API_BUDGET_SHARE) "
-            "must be more than 0 and at most 1."
-        )
-    return value
 
 
 def _require_https(url: str, name: str, why: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from traitlets.config import Config
 
 from jupyter_clerk.devinstance import DevInstance
+from jupyter_clerk.errors import ClerkConfigError
 from jupyter_clerk.hub.authenticator import ClerkAuthenticator
 from jupyter_clerk.hub.org_roles import admin_role_name
 from tests.hub.conftest import ADA, ENGINES, PARTNERS, VERA
@@ -33,16 +34,21 @@ def instance(loop: asyncio.AbstractEventLoop) -> Iterator[DevInstance]:
     loop.run_until_complete(instance.stop())
 
 
-@pytest.fixture
-def authenticator(instance: DevInstance, monkeypatch: pytest.MonkeyPatch) -> ClerkAuthenticator:
-    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", "a" * 64)
+def hub_config(instance: DevInstance) -> Config:
+    """A Hub's configuration for the local instance, as an operator writes it."""
     config = Config()
     config.ClerkAuthenticator.publishable_key = instance.publishable_key
     config.ClerkAuthenticator.secret_key = instance.secret_key
     config.ClerkAuthenticator.api_url = instance.api_url
     config.ClerkAuthenticator.allow_local_instance = True
     config.ClerkAuthenticator.authorized_parties = [ORIGIN]
-    return ClerkAuthenticator(config=config)
+    return config
+
+
+@pytest.fixture
+def authenticator(instance: DevInstance, monkeypatch: pytest.MonkeyPatch) -> ClerkAuthenticator:
+    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", "a" * 64)
+    return ClerkAuthenticator(config=hub_config(instance))
 
 
 class HubUser:
@@ -147,3 +153,26 @@ def test_concurrent_refreshes_ask_clerk_once_per_person_per_cache_lifetime(
     # membership lookup per person.
     assert instance.faults.calls_to(r"^/v1/sessions/sess_") == len(people)
     assert instance.faults.calls_to(r"/organization_memberships") == len(people)
+
+
+@pytest.mark.parametrize(
+    ("trait", "value", "named"),
+    [
+        ("authorized_parties", ["not an origin"], "authorized_parties"),
+        ("backend_api_budget_share", 2.0, "backend_api_budget_share"),
+        ("secret_key", "", "secret_key"),
+    ],
+)
+def test_configuration_errors_name_the_authenticators_own_traits(
+    instance: DevInstance, monkeypatch: pytest.MonkeyPatch, trait: str, value: Any, named: str
+) -> None:
+    """The Hub is configured as c.ClerkAuthenticator.*: errors used to name
+    c.ClerkIdentityProvider.*, a section the operator never set."""
+    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", "a" * 64)
+    monkeypatch.delenv("CLERK_SECRET_KEY", raising=False)
+    config = hub_config(instance)
+    config.ClerkAuthenticator[trait] = value
+    with pytest.raises(ClerkConfigError) as refused:
+        ClerkAuthenticator(config=config)
+    assert f"c.ClerkAuthenticator.{named}" in str(refused.value)
+    assert "ClerkIdentityProvider" not in str(refused.value)

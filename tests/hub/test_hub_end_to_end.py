@@ -8,7 +8,9 @@ membership, lose a session.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from contextlib import closing
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +19,7 @@ from jupyter_clerk.devinstance.resources import membership_json
 from jupyter_clerk.devinstance.webhooks import new_webhook_secret, signed_delivery
 from jupyter_clerk.hub.demo import webhook_url
 from jupyter_clerk.hub.names import server_name
+from jupyter_clerk.hub.org_roles import admin_role_name
 from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA, Browser, Hub
 
 
@@ -117,8 +120,13 @@ def test_a_forged_or_replayed_webhook_stops_nothing(hub: Hub, ada: Browser) -> N
             url.removeprefix(hub.url), method="POST", body=body.encode(), headers=headers
         )[0]
 
-    forged = signed_delivery(new_webhook_secret(), "organizationMembership.deleted", data)
-    assert post(*forged) == 400
+    forger = new_webhook_secret()
+    for event, body in [
+        ("organizationMembership.deleted", data),
+        ("organizationMembership.updated", {**data, "role": "org:viewer"}),
+        ("organization.deleted", {"object": "organization", "id": PARTNERS, "deleted": True}),
+    ]:
+        assert post(*signed_delivery(forger, event, body)) == 400, event
     genuine = signed_delivery(hub.instance.webhooks.secret, "session.created", {})
     assert post(*genuine) == 204  # a genuine event the Hub has nothing to do for
     assert post(*genuine) == 400  # the same delivery again: a replay
@@ -162,6 +170,58 @@ def test_an_organization_admin_manages_that_organizations_servers_and_nothing_el
     assert "" in json.loads(body)["servers"], "Vera's personal server must still run"
 
 
+def administer(hub: Hub, change: object, *args: str) -> None:
+    """What an administrator does in Clerk's dashboard, once its webhook has been answered."""
+    hub.in_instance(change, *args)
+    hub.run(hub.instance.webhooks.drain())
+    event, status = hub.instance.webhooks.delivered[-1]
+    assert status in (200, 204), (event, status)
+
+
+def running(browser: Browser, user_id: str) -> set[str]:
+    _, _, body = browser.get(f"/hub/api/users/{quote(user_id)}")
+    return set(json.loads(body)["servers"])
+
+
+def test_a_removed_organization_admin_can_no_longer_stop_its_members_servers(
+    hub: Hub, ada: Browser
+) -> None:
+    """Before, a deleted membership stopped only the person's own server of that organization:
+    Grace kept the group and the admin role over Ada's Difference Partners server until her
+    next refresh (checked: this test failed against that code)."""
+    grace = sign_in(hub, GRACE)  # admin of Difference Partners, where Ada is a member
+    grace.get("/hub/home")
+    administer(hub, hub.instance.remove_membership, GRACE, PARTNERS)
+    assert PARTNERS not in json.loads(grace.get("/hub/api/user")[2])["groups"]
+    partners = f"/hub/api/users/{quote(ADA)}/servers/{server_name(PARTNERS)}"
+    assert grace.send("DELETE", partners) in (403, 404)
+    assert server_name(PARTNERS) in running(ada, ADA)
+
+
+def test_a_demoted_organization_admin_can_no_longer_stop_its_members_servers(
+    hub: Hub, ada: Browser, vera: Browser
+) -> None:
+    """Before, `organizationMembership.updated` was not forwarded at all (checked: Ada, made
+    a member, still stopped Vera's server)."""
+    open_server(vera, VERA, ENGINES)
+    administer(hub, hub.instance.change_membership_role, ADA, ENGINES, "org:member")
+    engines = f"/hub/api/users/{quote(VERA)}/servers/{server_name(ENGINES)}"
+    assert ada.send("DELETE", engines) in (403, 404)
+    assert server_name(ENGINES) in running(vera, VERA)
+    # Her own rights there did not shrink (a member writes and runs code too): it keeps running.
+    assert server_name(ENGINES) in running(ada, ADA)
+
+
+def test_a_role_with_fewer_rights_stops_that_organizations_running_server(
+    hub: Hub, ada: Browser
+) -> None:
+    """A running server keeps the rights it was started with (and its kernels hold them), so
+    a role that may no longer write stops it; the next start gets the new role."""
+    administer(hub, hub.instance.change_membership_role, ADA, PARTNERS, "org:viewer")
+    wait_stopped(ada, ADA, PARTNERS)
+    assert server_name(ENGINES) in running(ada, ADA), "only that organization's server stops"
+
+
 def test_a_deleted_membership_stops_that_organizations_server(
     hub: Hub, ada: Browser, vera: Browser
 ) -> None:
@@ -172,6 +232,21 @@ def test_a_deleted_membership_stops_that_organizations_server(
     assert "" in json.loads(body)["servers"], "only that organization's server stops"
     # And it cannot be started again: the membership is checked at every spawn.
     assert vera.get(f"/hub/spawn/{quote(VERA)}/{server_name(ENGINES)}")[0] == 403
+
+
+def test_a_deleted_organization_stops_its_servers_and_drops_its_group_and_admin_role(
+    hub: Hub, ada: Browser
+) -> None:
+    assert server_name(ENGINES) in running(ada, ADA)
+    administer(hub, hub.instance.delete_organization, ENGINES)
+    wait_stopped(ada, ADA, ENGINES)
+    assert ENGINES not in json.loads(ada.get("/hub/api/user")[2])["groups"]
+    with closing(sqlite3.connect(hub.directory / "jupyterhub.sqlite")) as db:
+        groups = {name for (name,) in db.execute("SELECT name FROM groups")}
+        roles = {name for (name,) in db.execute("SELECT name FROM roles")}
+    assert ENGINES not in groups
+    assert admin_role_name(ENGINES) not in roles
+    assert admin_role_name(PARTNERS) in roles  # the other organization's stays
 
 
 def test_after_a_revoked_session_the_next_page_load_asks_for_sign_in(

@@ -16,7 +16,7 @@ from kubespawner import KubeSpawner
 
 from jupyter_clerk.clerk_api.models import Membership
 from jupyter_clerk.hub.names import server_name
-from jupyter_clerk.hub.singleuser import role_actions_from_environment
+from jupyter_clerk.hub.server_env import role_actions_from_environment
 from jupyter_clerk.hub.spawn import LABEL_PREFIX, prepare_spawner
 from jupyter_clerk.workspaces.authorizer import ClerkAuthorizer
 from tests.hub.conftest import ADA, ENGINES, GRACE, LINUS, PARTNERS, VERA

@@ -9,7 +9,15 @@ import pytest
 from jupyterhub import orm, scopes
 
 from jupyter_clerk.hub.names import server_name
-from jupyter_clerk.hub.org_roles import admin_role
+from jupyter_clerk.hub.org_roles import (
+    admin_role,
+    admin_role_name,
+    delete_organization,
+    group_members,
+    leave_organization,
+    rewrite_admin_role,
+    set_admin,
+)
 from tests.hub.stack import ADA, ENGINES, PARTNERS, VERA
 
 
@@ -53,3 +61,49 @@ def test_the_admin_role_reaches_only_that_organizations_servers(db) -> None:
 def test_a_member_who_left_drops_out_of_the_role(db) -> None:
     role = admin_role(ENGINES, [ADA])["scopes"]
     assert not can(f"servers!server={VERA}/{server_name(ENGINES)}", role, db)
+
+
+def role_of(db: object, org: str) -> orm.Role | None:
+    return orm.Role.find(db, admin_role_name(org))
+
+
+def admin_db(db: object) -> object:
+    """Ada is the admin of Analytical Engines, whose role names Ada's and Vera's servers."""
+    rewrite_admin_role(db, ENGINES, {ADA, VERA})
+    set_admin(db, orm.User.find(db, ADA), ENGINES, admin=True)
+    return db
+
+
+def test_a_member_who_leaves_is_out_of_the_group_the_role_and_its_scopes_at_once(db) -> None:
+    admin_db(db)
+    ada, vera = orm.User.find(db, ADA), orm.User.find(db, VERA)
+    leave_organization(db, vera, ENGINES)
+    assert group_members(db, ENGINES) == {ADA}
+    assert not can(f"servers!server={VERA}/{server_name(ENGINES)}", role_of(db, ENGINES).scopes, db)
+    leave_organization(db, ada, ENGINES)  # the admin herself
+    assert role_of(db, ENGINES) not in ada.roles
+    assert not can(f"servers!server={ADA}/{server_name(ENGINES)}", role_of(db, ENGINES).scopes, db)
+    assert PARTNERS in {g.name for g in ada.groups}, "her other organization is untouched"
+
+
+def test_a_demoted_admin_loses_the_role_and_a_promoted_member_gets_it(db) -> None:
+    admin_db(db)
+    ada, vera = orm.User.find(db, ADA), orm.User.find(db, VERA)
+    set_admin(db, ada, ENGINES, admin=False)
+    assert role_of(db, ENGINES) not in ada.roles
+    assert not scopes.has_scope(
+        f"servers!server={VERA}/{server_name(ENGINES)}", scopes.get_scopes_for(ada), db=db
+    )
+    set_admin(db, vera, ENGINES, admin=True)
+    assert scopes.has_scope(
+        f"servers!server={ADA}/{server_name(ENGINES)}", scopes.get_scopes_for(vera), db=db
+    )
+
+
+def test_a_deleted_organization_loses_its_role_and_group_and_no_other(db) -> None:
+    admin_db(db)
+    rewrite_admin_role(db, PARTNERS, {ADA})
+    delete_organization(db, ENGINES)
+    assert role_of(db, ENGINES) is None and orm.Group.find(db, ENGINES) is None
+    assert role_of(db, PARTNERS) is not None and orm.Group.find(db, PARTNERS) is not None
+    assert orm.User.find(db, ADA) is not None

@@ -7,13 +7,14 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider
 from traitlets.config import Config
 
-from jupyter_clerk.hub.singleuser import HubWorkspaceAuthorizer, role_actions_from_environment
-from jupyter_clerk.hub.spawn import (
+from jupyter_clerk.hub.server_env import (
     ROLE_ACTIONS_ENV,
     WORKSPACE_ENV,
     encode_value,
     encode_workspace,
+    role_actions_from_environment,
 )
+from jupyter_clerk.hub.singleuser import HubWorkspaceAuthorizer
 from jupyter_clerk.workspaces.resolution import Workspace
 from tests.hub.stack import ENGINES
 
