@@ -195,6 +195,7 @@ def test_a_removed_organization_admin_can_no_longer_stop_its_members_servers(
     assert PARTNERS not in json.loads(grace.get("/hub/api/user")[2])["groups"]
     partners = f"/hub/api/users/{quote(ADA)}/servers/{server_name(PARTNERS)}"
     assert grace.send("DELETE", partners) in (403, 404)
+    assert grace.get(server_url(ADA, PARTNERS) + "api/contents/")[0] == 403
     assert server_name(PARTNERS) in running(ada, ADA)
 
 
@@ -207,6 +208,7 @@ def test_a_demoted_organization_admin_can_no_longer_stop_its_members_servers(
     administer(hub, hub.instance.change_membership_role, ADA, ENGINES, "org:member")
     engines = f"/hub/api/users/{quote(VERA)}/servers/{server_name(ENGINES)}"
     assert ada.send("DELETE", engines) in (403, 404)
+    assert ada.get(server_url(VERA, ENGINES) + "api/contents/")[0] == 403
     assert server_name(ENGINES) in running(vera, VERA)
     # Her own rights there did not shrink (a member writes and runs code too): it keeps running.
     assert server_name(ENGINES) in running(ada, ADA)
