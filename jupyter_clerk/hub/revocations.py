@@ -101,7 +101,7 @@ class RevocationHandler(APIHandler):
         now = workspace_actions(organization_workspace(membership), self.authenticator.role_actions)
         name = server_name(org)
         spawner = user.spawners.get(name) if name in user.orm_spawners else None
-        if spawner is not None and _lost_rights(spawner, now):
+        if spawner is not None and lost_rights(spawner, now):
             return await self._stop(user, [name])
         return []
 
@@ -136,7 +136,7 @@ class RevocationHandler(APIHandler):
         return stopped
 
 
-def _lost_rights(spawner: Any, now: frozenset[str]) -> bool:
+def lost_rights(spawner: Any, now: frozenset[str]) -> bool:
     """Whether the server was started with an action the person no longer has. A running
     server keeps the rights it started with (its kernels hold them, a pod its mounts), so
     losing one means stopping it. When the Hub cannot tell (it restarted since the spawn),
