@@ -22,6 +22,8 @@ from .client import BackendAPIError, BackendUnavailable, NotFound, RateLimited
 from .models import Membership
 
 Lookup = Callable[[str], Awaitable[list[Membership]]]
+# Lookups one caller makes while invalidations keep overtaking them (then it takes the last).
+_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +77,14 @@ class MembershipCache:
             if self._clock() - read_at >= self._ttl:
                 self._refresh_in_background(user_id)
             return memberships
-        future = self._in_flight.get(user_id)
-        if future is None:
-            future = self._start_lookup(user_id)
-        return await asyncio.shield(future)
+        for _ in range(_ATTEMPTS):
+            generation = self._generation
+            future = self._in_flight.get(user_id) or self._start_lookup(user_id)
+            memberships = await asyncio.shield(future)
+            if generation == self._generation:
+                break
+            # An invalidation came while we waited: the answer may predate it; ask again.
+        return memberships
 
     def webhooks_configured(self, backoff: float) -> None:
         """organizationMembership webhooks invalidate at once: the TTL is only a safety net."""
@@ -87,10 +93,12 @@ class MembershipCache:
     def invalidate_user(self, user_id: str) -> None:
         self._generation += 1
         self._entries.pop(user_id)
+        self._in_flight.pop(user_id, None)  # later callers must not join an older lookup
 
     def invalidate_organization(self, organization_id: str) -> None:
         self._generation += 1
         self._entries.discard_tagged(("organization", organization_id))
+        self._in_flight.clear()
 
     def _refresh_in_background(self, user_id: str) -> None:
         if user_id in self._in_flight or self._not_before.get(user_id) is not None:
@@ -102,35 +110,36 @@ class MembershipCache:
     def _start_lookup(self, user_id: str) -> asyncio.Future[dict[str, Membership]]:
         future = asyncio.ensure_future(self._load(user_id))
         self._in_flight[user_id] = future
+        # Runs before any waiter resumes; an invalidation may have replaced the entry since.
+        future.add_done_callback(
+            lambda done: self._in_flight.get(user_id) is done and self._in_flight.pop(user_id)
+        )
         return future
 
     async def _load(self, user_id: str) -> dict[str, Membership]:
+        not_before = self._not_before.get(user_id)
+        if not_before is not None:
+            raise MembershipsUnavailable(not_before - self._clock())
+        self.lookups += 1
+        generation = self._generation
         try:
-            not_before = self._not_before.get(user_id)
-            if not_before is not None:
-                raise MembershipsUnavailable(not_before - self._clock())
-            self.lookups += 1
-            generation = self._generation
-            try:
-                found = await self._lookup(user_id)
-            except NotFound:
-                found = []
-            except RateLimited as exc:
-                retry_after = exc.retry_after or 1.0
-                now = self._clock()
-                self._not_before.put(user_id, now + retry_after, now + retry_after)
-                raise MembershipsUnavailable(retry_after) from None
-            except BackendUnavailable:
-                raise MembershipsUnavailable() from None
-            except BackendAPIError as exc:
-                # A refused secret key or an answer we cannot read: nobody's membership can
-                # be confirmed until an operator looks, and the person still gets a clean 503.
-                log.error("Clerk's Backend API refused a membership lookup: %s", exc)
-                raise MembershipsUnavailable() from None
-            memberships = {m.organization_id: m for m in found if m.user_id == user_id}
-            if generation == self._generation:
-                now = self._clock()
-                self._entries.put(user_id, (now, memberships), now + self._ttl + self._stale)
-            return memberships
-        finally:
-            self._in_flight.pop(user_id, None)
+            found = await self._lookup(user_id)
+        except NotFound:
+            found = []
+        except RateLimited as exc:
+            retry_after = exc.retry_after or 1.0
+            now = self._clock()
+            self._not_before.put(user_id, now + retry_after, now + retry_after)
+            raise MembershipsUnavailable(retry_after) from None
+        except BackendUnavailable:
+            raise MembershipsUnavailable() from None
+        except BackendAPIError as exc:
+            # A refused secret key or an answer we cannot read: nobody's membership can
+            # be confirmed until an operator looks, and the person still gets a clean 503.
+            log.error("Clerk's Backend API refused a membership lookup: %s", exc)
+            raise MembershipsUnavailable() from None
+        memberships = {m.organization_id: m for m in found if m.user_id == user_id}
+        if generation == self._generation:
+            now = self._clock()
+            self._entries.put(user_id, (now, memberships), now + self._ttl + self._stale)
+        return memberships

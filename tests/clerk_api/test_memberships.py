@@ -178,3 +178,30 @@ async def test_with_webhooks_the_ttl_is_longer_and_an_invalidation_still_applies
     cache.invalidate_user(ADA)  # an organizationMembership webhook
     await cache.memberships(ADA)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
+
+
+async def test_an_answer_read_before_an_invalidation_is_not_handed_out_after_it(
+    clerk_instance, clock
+):
+    """A refresh's lookup that read Clerk before a webhook's change must not give the old
+    membership to the refresh waiting on it, nor to the webhook's own check that joins it
+    (the Hub would hand a demoted admin the role back). Checked: with the in-flight lookup
+    shared across the invalidation, both saw Analytical Engines."""
+    api = BackendAPI(clerk_instance.api_url, clerk_instance.secret_key, max_retries=0)
+    answered, released = asyncio.Event(), asyncio.Event()
+
+    async def slow_on_the_way_back(user_id: str):
+        found = await api.user_memberships(user_id)
+        answered.set()
+        await released.wait()
+        return found
+
+    cache = MembershipCache(slow_on_the_way_back, ttl=60, clock=clock)
+    refresh = asyncio.ensure_future(cache.memberships(ADA))
+    await answered.wait()  # Clerk has answered: Ada is still in Analytical Engines
+    clerk_instance.remove_membership(ADA, ENGINES)
+    cache.invalidate_user(ADA)  # the organizationMembership.deleted webhook
+    webhook_check = asyncio.ensure_future(cache.memberships(ADA))
+    released.set()
+    assert ENGINES not in await refresh
+    assert ENGINES not in await webhook_check
