@@ -30,7 +30,7 @@ def configure_hub(
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.custom_scopes = {
         **c.JupyterHub.get("custom_scopes", {}),
-        REVOKE_SCOPE: {"description": "Act on Clerk's revocations (sessions, memberships)."},
+        REVOKE_SCOPE: {"description": "Act on Clerk's revocations (sessions, memberships, orgs)."},
     }
     if webhook_service_url is None:
         return
