@@ -9,12 +9,16 @@ Revocation must not scan the whole cache for each event (a webhook at 10 000 cac
 round of thousands of ended sessions): entries can carry tags (`("session", id)`,
 `("user", id)`, ...) computed from their value, and `discard_tagged` drops one tag's entries in
 time proportional to their number.
+
+What is not cached yet is loaded once however many ask at the same time: `SingleFlight`
+shares one running load per key, so a burst of requests for one person costs one call.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -102,3 +106,31 @@ class ExpiringLRU(Generic[K, V]):
                 keys.discard(key)
                 if not keys:
                     del self._index[tag]
+
+
+class SingleFlight(Generic[K, V]):
+    """At most one load per key at a time. A caller that gives up (a closed request) stops
+    waiting, never the load the others wait for."""
+
+    def __init__(self) -> None:
+        self._loads: dict[K, asyncio.Future[V]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._loads
+
+    def start(self, key: K, load: Callable[[], Awaitable[V]]) -> asyncio.Future[V]:
+        """The load running for `key`, or `load()` started now."""
+        future = self._loads.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._run(key, load))
+            self._loads[key] = future
+        return future
+
+    async def run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        return await asyncio.shield(self.start(key, load))
+
+    async def _run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        try:
+            return await load()
+        finally:
+            self._loads.pop(key, None)

@@ -7,7 +7,6 @@ outage keeps the known keys working while unknown ones fail closed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from ..cache import SingleFlight
 from ..errors import TokenError
 
 MIN_RSA_BITS = 2048
@@ -114,7 +114,7 @@ class JwksKeys:
         self._clock = clock
         self._keys: dict[str, RSAPublicKey] = {}
         self._last_attempt: float | None = None
-        self._in_flight: asyncio.Future[None] | None = None
+        self._loads: SingleFlight[str, None] = SingleFlight()
         self.fetch_count = 0
 
     @property
@@ -138,13 +138,12 @@ class JwksKeys:
         return key
 
     async def _refresh(self) -> None:
-        if self._in_flight is None:
+        if "jwks" not in self._loads:
             now = self._clock()
             if self._last_attempt is not None and now - self._last_attempt < self._cooldown:
                 return
             self._last_attempt = now
-            self._in_flight = asyncio.ensure_future(self._load())
-        await asyncio.shield(self._in_flight)
+        await self._loads.run("jwks", self._load)
 
     async def _load(self) -> None:
         self.fetch_count += 1
@@ -156,5 +155,3 @@ class JwksKeys:
             )
         else:
             self._keys = keys
-        finally:
-            self._in_flight = None

@@ -15,7 +15,6 @@ bucket, so a flood of random tokens cannot turn into a flood of Backend API call
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import math
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 
 from ..auth.claims import Organization
 from ..auth.tokens import split_token, strict_json, token_digest
-from ..cache import ExpiringLRU
+from ..cache import ExpiringLRU, SingleFlight
 from ..errors import TokenError
 from .client import BackendAPIError, BackendUnavailable, RateLimited
 from .models import Client, Membership, Session
@@ -149,7 +148,7 @@ class ClientTokenResolver:
         # Expires after the TTL, never past the session's own expiry; revocation drops a
         # session's or a user's entries; refusals are remembered briefly too.
         self._entries: ExpiringLRU[bytes, _Entry] = ExpiringLRU(max_entries, clock, _entry_tags)
-        self._in_flight: dict[bytes, asyncio.Future[Session]] = {}
+        self._loads: SingleFlight[bytes, Session] = SingleFlight()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -161,14 +160,11 @@ class ClientTokenResolver:
             if entry.refusal is not None:
                 raise TokenError(entry.refusal.reason, entry.refusal.detail)
             return entry.session  # type: ignore[return-value]
-        future = self._in_flight.get(digest)
-        if future is None:
+        if digest not in self._loads:
             wait = self._bucket.take()
             if wait:
                 raise ClientTokensUnavailable(max(1.0, math.ceil(wait)))
-            future = asyncio.ensure_future(self._load(digest, token))
-            self._in_flight[digest] = future
-        return await asyncio.shield(future)
+        return await self._loads.run(digest, lambda: self._load(digest, token))
 
     def discard_tagged(self, tag: tuple[str, str]) -> int:
         """Drops the cached sessions of one session, user or organization; returns how many."""
@@ -176,26 +172,23 @@ class ClientTokenResolver:
 
     async def _load(self, digest: bytes, token: str) -> Session:
         try:
-            try:
-                client = await self._verify_client(token)
-                session = choose_session(client)
-            except RateLimited as exc:
-                raise ClientTokensUnavailable(max(1.0, exc.retry_after or 1.0)) from None
-            except BackendUnavailable:
-                raise ClientTokensUnavailable(1.0) from None
-            except BackendAPIError:
-                refusal = TokenError("client-token-invalid", "Clerk does not know this client")
-                self._store(digest, _Entry(self._clock() + self._negative_ttl, None, refusal))
-                raise refusal from None
-            except TokenError as exc:
-                self._store(digest, _Entry(self._clock() + self._negative_ttl, None, exc))
-                raise
-            # Never trusted past the session's own expiry.
-            remaining = session.expire_at / 1000 - time.time()
-            self._store(digest, _Entry(self._clock() + min(self._ttl, remaining), session, None))
-            return session
-        finally:
-            self._in_flight.pop(digest, None)
+            client = await self._verify_client(token)
+            session = choose_session(client)
+        except RateLimited as exc:
+            raise ClientTokensUnavailable(max(1.0, exc.retry_after or 1.0)) from None
+        except BackendUnavailable:
+            raise ClientTokensUnavailable(1.0) from None
+        except BackendAPIError:
+            refusal = TokenError("client-token-invalid", "Clerk does not know this client")
+            self._store(digest, _Entry(self._clock() + self._negative_ttl, None, refusal))
+            raise refusal from None
+        except TokenError as exc:
+            self._store(digest, _Entry(self._clock() + self._negative_ttl, None, exc))
+            raise
+        # Never trusted past the session's own expiry.
+        remaining = session.expire_at / 1000 - time.time()
+        self._store(digest, _Entry(self._clock() + min(self._ttl, remaining), session, None))
+        return session
 
     def _store(self, digest: bytes, entry: _Entry) -> None:
         self._entries.put(digest, entry, entry.expires_at)

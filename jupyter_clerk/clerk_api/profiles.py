@@ -8,12 +8,11 @@ briefly so an outage is not retried on every page load.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from ..cache import ExpiringLRU
+from ..cache import ExpiringLRU, SingleFlight
 from .client import BackendAPIError
 from .models import User
 
@@ -37,7 +36,7 @@ class ProfileCache:
         self._clock = clock
         # (None,) stands for "Clerk could not say": no profile, for failure_ttl.
         self._entries: ExpiringLRU[str, tuple[User | None]] = ExpiringLRU(max_users, clock)
-        self._in_flight: dict[str, asyncio.Future[User | None]] = {}
+        self._loads: SingleFlight[str, User | None] = SingleFlight()
         self._generation = 0  # an invalidation during a lookup keeps its result out
         self.lookups = 0
 
@@ -45,11 +44,7 @@ class ProfileCache:
         cached = self._entries.get(user_id)
         if cached is not None:
             return cached[0]
-        future = self._in_flight.get(user_id)
-        if future is None:
-            future = asyncio.ensure_future(self._load(user_id))
-            self._in_flight[user_id] = future
-        return await asyncio.shield(future)
+        return await self._loads.run(user_id, lambda: self._load(user_id))
 
     def invalidate(self, user_id: str) -> None:
         self._generation += 1
@@ -64,8 +59,6 @@ class ProfileCache:
         except BackendAPIError as exc:
             log.info("No Clerk profile for %s: %s", user_id, exc)
             user, ttl = None, self._failure_ttl
-        finally:
-            self._in_flight.pop(user_id, None)
         if generation == self._generation:
             self._entries.put(user_id, (user,), self._clock() + ttl)
         return user

@@ -9,11 +9,10 @@ again rather than keep a session nobody could confirm.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from ..cache import ExpiringLRU
+from ..cache import ExpiringLRU, SingleFlight
 from ..clerk_api.client import BackendAPIError, NotFound
 from ..clerk_api.models import Session
 
@@ -34,7 +33,7 @@ class SessionStatusCache:
         self._clock = clock
         # Keyed by session id; the value remembers whose session it is.
         self._entries: ExpiringLRU[str, tuple[str, bool]] = ExpiringLRU(max_sessions, clock)
-        self._in_flight: dict[str, asyncio.Future[bool]] = {}
+        self._loads: SingleFlight[str, tuple[str, bool]] = SingleFlight()
         self.lookups = 0
 
     async def active(self, session_id: str, user_id: str) -> bool:
@@ -42,11 +41,7 @@ class SessionStatusCache:
         cached = self._entries.get(session_id)
         if cached is not None:
             return cached == (user_id, True)
-        future = self._in_flight.get(session_id)
-        if future is None:
-            future = asyncio.ensure_future(self._load(session_id))
-            self._in_flight[session_id] = future
-        owner, active = await asyncio.shield(future)
+        owner, active = await self._loads.run(session_id, lambda: self._load(session_id))
         return active and owner == user_id
 
     def forget(self, session_id: str) -> None:
@@ -54,17 +49,14 @@ class SessionStatusCache:
         self._entries.pop(session_id)
 
     async def _load(self, session_id: str) -> tuple[str, bool]:
+        self.lookups += 1
         try:
-            self.lookups += 1
-            try:
-                session = await self._lookup(session_id)
-            except NotFound:
-                result = ("", False)
-            except (BackendAPIError, ValueError):
-                return ("", False)  # not cached: the next check asks again
-            else:
-                result = (session.user_id, session.status == "active")
-            self._entries.put(session_id, result, self._clock() + self._ttl)
-            return result
-        finally:
-            self._in_flight.pop(session_id, None)
+            session = await self._lookup(session_id)
+        except NotFound:
+            result = ("", False)
+        except (BackendAPIError, ValueError):
+            return ("", False)  # not cached: the next check asks again
+        else:
+            result = (session.user_id, session.status == "active")
+        self._entries.put(session_id, result, self._clock() + self._ttl)
+        return result

@@ -2,7 +2,7 @@
 
 Run as a script with `python -I -S`, so it imports nothing but the standard library.
 
-    launcher.py UID GID PASTA -- bwrap [options] -- command
+    launcher.py UID GID PASTA TASKS -- bwrap [options] -- command
 
 When the server runs as root, bubblewrap runs as an unprivileged user (UID:GID), which may
 not reach host paths the server keeps private (a 0700 runtime directory, a Python under
@@ -26,6 +26,13 @@ to them while the command starts (until then the namespace has a loopback interf
 nothing to reach). pasta is told not to map the gateway to the host's loopback and not to
 forward any port in either direction, so the host's loopback services stay out of reach. If
 pasta fails, the sandbox is killed.
+
+With TASKS (a number; "-" for none) the launcher, still root, moves itself into a pids cgroup
+of its own whose `pids.max` is TASKS, so every process and thread of the sandbox counts
+against that sandbox alone. RLIMIT_NPROC cannot do this: it counts per OS user, and every
+sandbox runs as the same one, so one kernel forking to the limit would stop all the others.
+Groups are made under `jupyter-clerk` in the launcher's own pids cgroup; empty ones left by
+ended sandboxes are removed by the next launch.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import contextlib
 import ctypes
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -123,6 +131,74 @@ def drop_privileges(uid: str, gid: str) -> None:
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no-new-privs")
 
 
+TASK_GROUPS = "jupyter-clerk"
+
+
+def _pids_hierarchy() -> str | None:
+    """This process's own cgroup directory in the hierarchy with the pids controller."""
+    own = {}
+    with open("/proc/self/cgroup") as lines:
+        for line in lines:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            own[controllers] = path
+    with open("/proc/self/mountinfo") as lines:
+        for line in lines:
+            fields = line.split()
+            separator = fields.index("-")
+            root, mountpoint = fields[3], fields[4]
+            fstype, options = fields[separator + 1], fields[separator + 3].split(",")
+            if fstype == "cgroup" and "pids" in options:
+                path = next((p for c, p in own.items() if "pids" in c.split(",")), None)
+            elif fstype == "cgroup2" and os.path.exists(f"{mountpoint}/cgroup.controllers"):
+                with open(f"{mountpoint}/cgroup.controllers") as controllers:
+                    path = own.get("") if "pids" in controllers.read().split() else None
+            else:
+                continue
+            if path is not None and (root == "/" or path == root or path.startswith(root + "/")):
+                relative = path[len(root) :] if root != "/" else path
+                return mountpoint + relative.rstrip("/")
+    return None
+
+
+def _sweep(groups: str) -> None:
+    """Remove groups whose launcher is gone; a group still in use refuses (EBUSY)."""
+    for name in os.listdir(groups):
+        pid = name.split("-", 1)[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            with contextlib.suppress(OSError):
+                os.rmdir(f"{groups}/{name}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as control:
+        control.write(text)
+
+
+def new_task_group(limit: int) -> str:
+    """A new, empty pids cgroup limited to `limit` tasks; its path."""
+    hierarchy = _pids_hierarchy()
+    if hierarchy is None:
+        raise OSError("no pids cgroup hierarchy is mounted")
+    groups = f"{hierarchy}/{TASK_GROUPS}"
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(groups, 0o755)
+    if os.path.exists(f"{groups}/cgroup.subtree_control"):  # cgroup v2: delegate the controller
+        for parent in (hierarchy, groups):
+            _write(f"{parent}/cgroup.subtree_control", "+pids")
+    _sweep(groups)
+    group = f"{groups}/{os.getpid()}-{secrets.token_hex(4)}"
+    os.mkdir(group, 0o755)
+    _write(f"{group}/pids.max", str(limit))
+    return group
+
+
+def join_task_group(limit: int) -> str:
+    """Move this process into a new pids cgroup limited to `limit` tasks; its path."""
+    group = new_task_group(limit)
+    _write(f"{group}/cgroup.procs", "0")
+    return group
+
+
 PASTA_OPTIONS = [
     "--config-net",  # the host's addresses, routes and DNS, inside the namespace
     "--quiet",
@@ -204,14 +280,19 @@ def start_network_helper(pasta: str, bwrap: list[str]) -> list[str]:
 
 
 def main(args: list[str]) -> None:
-    uid, gid, pasta, separator, *bwrap = args
+    uid, gid, pasta, tasks, separator, *bwrap = args
     if separator != "--" or not bwrap:
-        raise SystemExit("usage: launcher.py UID GID PASTA -- bwrap [options] -- command")
+        raise SystemExit("usage: launcher.py UID GID PASTA TASKS -- bwrap [options] -- command")
     if uid != "-":
         enter_stage()
     argv = resolve_binds(bwrap, staged=uid != "-")
     if pasta != "-":
         argv = start_network_helper(pasta, argv)
+    if tasks != "-":  # after the helper: pasta does not count against the sandbox
+        try:
+            join_task_group(int(tasks))
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"sandbox launcher: no task limit for the sandbox: {error}") from None
     drop_privileges(uid, gid)
     os.execv(argv[0], argv)  # noqa: S606 - bubblewrap, resolved by the server
 

@@ -21,8 +21,9 @@ from traitlets import Enum, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
-from ..settings_env import env_str
+from ..settings_env import env_int, env_str
 from ..workspaces.kernel_env import scrub_environment
+from . import launcher as launcher_script
 from .command import WORKSPACE, SandboxLayout, bwrap_argv
 from .limits import limit_prefix
 from .ownership import share_workspace
@@ -81,6 +82,7 @@ NETWORKS = ("user", "loopback", "host")
 NETWORK_VARIABLE = "CLERK_SANDBOX_NETWORK"
 SANDBOX_ID = 61000
 UID_VARIABLE, GID_VARIABLE = "CLERK_SANDBOX_UID", "CLERK_SANDBOX_GID"
+TASKS_VARIABLE, DEFAULT_MAX_TASKS = "CLERK_SANDBOX_MAX_TASKS", 1024
 # A sandbox that still runs as root can write host sysctls: this is how the start-up check
 # tells (the open fails with EACCES or EROFS when it cannot).
 PRIVILEGE_PROBE = '! test -w /proc/sys/kernel/core_pattern && test "$(id -u)" != 0'
@@ -130,6 +132,7 @@ class ClerkSandbox(LoggingConfigurable):
     """Settings of the bubblewrap sandbox of kernels and terminals (c.ClerkSandbox.…)."""
 
     protections = Protections()
+    _task_groups_work: bool | None = None  # found out on the first sandbox
 
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     user_id = Int(
@@ -157,6 +160,14 @@ class ClerkSandbox(LoggingConfigurable):
         0,
         help="Limit on processes and threads (RLIMIT_NPROC; counted per OS user, not enforced "
         "for root) (0: none).",
+    ).tag(config=True)
+    max_tasks = Int(
+        help="Processes and threads one sandbox may have at once, counted for that sandbox "
+        "alone through a pids cgroup of its own (0: no limit). max_processes cannot do this: "
+        "it counts per OS user, which all sandboxes share, so one kernel reaching it would "
+        "stop every other. Needs a pids cgroup the server may write (it runs as root); "
+        "without one the server warns at start and runs without this limit. Default "
+        f"{DEFAULT_MAX_TASKS}, or ${TASKS_VARIABLE}.",
     ).tag(config=True)
     cpu_time_limit = Int(
         0, help="CPU seconds per process of a sandbox (RLIMIT_CPU) (0: none)."
@@ -189,6 +200,10 @@ class ClerkSandbox(LoggingConfigurable):
     @default("group_id")
     def _default_group_id(self) -> int:
         return _env_id(GID_VARIABLE, "group_id")
+
+    @default("max_tasks")
+    def _default_max_tasks(self) -> int:
+        return env_int(TASKS_VARIABLE, DEFAULT_MAX_TASKS)
 
     @default("network")
     def _default_network(self) -> str:
@@ -238,6 +253,25 @@ class ClerkSandbox(LoggingConfigurable):
             raise SandboxError("A sandbox runs in one workspace (users/<id> or orgs/<id>).")
         inside = "/".join((WORKSPACE, *parts[2:]))
         return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
+
+    def task_limit(self) -> str:
+        """The launcher's TASKS argument: `max_tasks` where task groups work here, else "-"."""
+        if self.max_tasks <= 0:
+            return "-"
+        if self._task_groups_work is None:
+            try:
+                os.rmdir(launcher_script.new_task_group(self.max_tasks))
+                self._task_groups_work = True
+            except OSError as error:
+                self._task_groups_work = False
+                self.log.warning(
+                    "Sandbox: c.ClerkSandbox.max_tasks (%s) is not applied, since no pids "
+                    "cgroup can be made here (%s). Sandboxes share the OS user's process "
+                    "limit, c.ClerkSandbox.max_processes, instead.",
+                    TASKS_VARIABLE,
+                    error,
+                )
+        return str(self.max_tasks) if self._task_groups_work else "-"
 
     def drops_privileges(self) -> bool:
         return os.geteuid() == 0 and self.protections.privileges
@@ -306,7 +340,7 @@ class ClerkSandbox(LoggingConfigurable):
         pasta = "-"
         if self.network == "user":
             pasta = shutil.which(self.pasta) or self.pasta
-        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, pasta, "--"]
+        launcher = [sys.executable, "-I", "-S", LAUNCHER, uid, gid, pasta, self.task_limit(), "--"]
         bwrap = shutil.which(self.bwrap) or self.bwrap
         limits = {
             "--as": self.memory_limit,

@@ -290,3 +290,43 @@ def test_a_kernels_user_mode_network_ends_with_the_kernel(start_kernel, server_r
             break
         time.sleep(0.1)
     assert not own & _pastas()
+
+
+FORK_UNTIL_REFUSED = """
+import errno, os, signal
+children, refused = [], None
+for _ in range({attempts}):
+    try:
+        pid = os.fork()
+    except OSError as error:
+        refused = errno.errorcode[error.errno]
+        break
+    if pid == 0:
+        try:
+            signal.pause()
+        finally:
+            os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+print(len(children), refused)
+"""
+
+
+def test_a_kernel_forking_without_end_stops_at_its_own_task_limit(start_kernel, server_root):
+    """Every sandbox runs as one OS user, so RLIMIT_NPROC is one budget for all tenants: a
+    kernel forking to it would stop everyone else's. Each sandbox has a pids cgroup of its
+    own, and only the forking kernel hits its limit."""
+    hog = start_kernel(server_root / "orgs" / "org_A", max_tasks=64)
+    neighbour = start_kernel(server_root / "orgs" / "org_B", max_tasks=64)
+    forked, refused = hog.run(FORK_UNTIL_REFUSED.format(attempts=200)).split()
+    assert int(forked) < 64 and refused == "EAGAIN"
+    neighbour.run("import subprocess")
+    assert neighbour.value("subprocess.run(['true']).returncode") == 0
+
+
+def test_without_a_task_limit_the_forking_kernel_is_not_stopped(start_kernel, server_root):
+    """The attack above, its protection off: the same kernel forks all it tries."""
+    hog = start_kernel(server_root / "orgs" / "org_A", max_tasks=0)
+    assert hog.run(FORK_UNTIL_REFUSED.format(attempts=200)).split() == ["200", "None"]

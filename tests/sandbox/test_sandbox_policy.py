@@ -138,3 +138,19 @@ def test_server_refuses_to_start_when_bubblewrap_cannot_run(tmp_path):
     assert result.returncode == 1
     assert "Bad config encountered during initialization" in result.stderr
     assert "bubblewrap (/nonexistent/bwrap) is not installed" in result.stderr
+
+
+def test_without_a_pids_cgroup_the_task_limit_is_dropped_with_a_warning(monkeypatch, caplog):
+    from jupyter_clerk.sandbox import launcher
+
+    monkeypatch.setattr(launcher, "_pids_hierarchy", lambda: None)
+    policy = ClerkSandbox(max_tasks=64)
+    assert policy.task_limit() == "-"
+    assert "c.ClerkSandbox.max_tasks (CLERK_SANDBOX_MAX_TASKS) is not applied" in caplog.text
+    assert "no pids cgroup hierarchy" in caplog.text
+
+
+def test_the_task_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CLERK_SANDBOX_MAX_TASKS", "77")
+    assert ClerkSandbox().max_tasks == 77
+    assert ClerkSandbox(max_tasks=0).task_limit() == "-"
