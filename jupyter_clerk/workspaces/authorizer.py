@@ -92,7 +92,7 @@ def _named_kernel(handler: Any) -> str | None:
     return kernel_id if isinstance(kernel_id, str) else None
 
 
-def role_actions_trait(where: str = "") -> Dict:
+def role_actions_trait(extra_help: str = "") -> Dict:
     """The role mapping's trait, shared by this authorizer and the Hub (which sends its
     mapping to the single-user servers), so that both read one definition."""
     return Dict(
@@ -103,7 +103,7 @@ def role_actions_trait(where: str = "") -> Dict:
             "org:member": ["read", "write", "execute"],
         },
         help="Actions each organization role grants when the member has no org:jupyter:* "
-        "permission. Any other role can read only." + where,
+        "permission. Any other role can read only." + extra_help,
     ).tag(config=True)
 
 
