@@ -55,7 +55,8 @@ def payload(n: int, *, org: bool = True) -> dict:
     }
     if org:
         claims["fea"] = "o:jupyter"
-        claims["o"] = {"id": f"org_2aBench{n % 50}", "rol": "admin", "slg": "b", "per": "read", "fpm": "1"}
+        org_id = f"org_2aBench{n % 50}"
+        claims["o"] = {"id": org_id, "rol": "admin", "slg": "b", "per": "read", "fpm": "1"}
     return claims
 
 
