@@ -80,6 +80,21 @@ class MembershipCache:
             future = self._start_lookup(user_id)
         return await asyncio.shield(future)
 
+    def fresh(self, user_id: str) -> dict[str, Membership] | None:
+        """The cached memberships while younger than the TTL: what needs no call to Clerk."""
+        cached = self._entries.get(user_id)
+        if cached is None or self._clock() - cached[0] >= self._ttl:
+            return None
+        return cached[1]
+
+    async def reload(self, user_id: str) -> dict[str, Membership]:
+        """Reads them from Clerk now (or joins the read in flight), never serving stale ones:
+        the revalidation of open sockets needs the current answer, not the bounded-stale one."""
+        future = self._in_flight.get(user_id)
+        if future is None:
+            future = self._start_lookup(user_id)
+        return await asyncio.shield(future)
+
     def webhooks_configured(self, backoff: float) -> None:
         """organizationMembership webhooks invalidate at once: the TTL is only a safety net."""
         self._ttl *= backoff

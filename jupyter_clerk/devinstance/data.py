@@ -8,7 +8,7 @@ its own file. Loading validates ids and references so a typo fails at start-up, 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,11 +63,14 @@ class Membership:
 
 @dataclass
 class DirectoryData:
-    """Lookups over the loaded directory, in file order; only `remove_membership` changes it."""
+    """Lookups over the loaded directory, in file order; only `remove_membership` and
+    `change_role` change it."""
 
     users: dict[str, User]
     organizations: dict[str, Organization]
     memberships: tuple[Membership, ...]
+    # role key → (name, permissions)
+    roles: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def memberships_of(self, user_id: str) -> list[Membership]:
         return [m for m in self.memberships if m.user_id == user_id]
@@ -84,6 +87,18 @@ class DirectoryData:
         if removed is not None:
             self.memberships = tuple(m for m in self.memberships if m is not removed)
         return removed
+
+    def change_role(self, user_id: str, organization_id: str, role: str) -> Membership:
+        """An administrator gave the member another role; returns the changed membership."""
+        current = self.membership(user_id, organization_id)
+        if current is None:
+            raise DataError(f"{user_id} is not a member of {organization_id}")
+        if role not in self.roles:
+            raise DataError(f"unknown role {role!r}")
+        name, permissions = self.roles[role]
+        changed = replace(current, role=role, role_name=name, permissions=permissions)
+        self.memberships = tuple(changed if m is current else m for m in self.memberships)
+        return changed
 
     def members_count(self, organization_id: str) -> int:
         return sum(1 for m in self.memberships if m.organization_id == organization_id)
@@ -128,7 +143,9 @@ def parse_data(raw: dict[str, Any]) -> DirectoryData:
             memberships.append(_parse_membership(mem, user["id"], roles, organizations))
     _require_unique([m.id for m in memberships] + list(users) + list(organizations))
     _require_unique([f"{m.user_id} in {m.organization_id}" for m in memberships])
-    return DirectoryData(users=users, organizations=organizations, memberships=tuple(memberships))
+    return DirectoryData(
+        users=users, organizations=organizations, memberships=tuple(memberships), roles=roles
+    )
 
 
 def _parse_membership(

@@ -222,6 +222,11 @@ class DevInstance:
         self.data.remove_membership(user_id, org_id)
         self._send("organizationMembership.deleted", body)
 
+    def change_role(self, user_id: str, org_id: str, role: str) -> None:
+        """An administrator gives the member another role there (webhook included)."""
+        changed = self.data.change_role(user_id, org_id, role)
+        self._send("organizationMembership.updated", membership_json(changed, self.data))
+
     def configure_webhooks(self, url: str, secret: str | None = None) -> str:
         """Send Svix-signed webhooks to `url` from now on; returns the `whsec_` secret."""
         self.webhooks = WebhookSender(url, secret or new_webhook_secret())

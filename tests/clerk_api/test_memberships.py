@@ -178,3 +178,15 @@ async def test_with_webhooks_the_ttl_is_longer_and_an_invalidation_still_applies
     cache.invalidate_user(ADA)  # an organizationMembership webhook
     await cache.memberships(ADA)
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
+
+
+async def test_the_revalidators_reload_never_serves_a_stale_answer(cache, clerk_instance, clock):
+    """Open sockets are re-checked with Clerk's current answer, not the bounded-stale one."""
+    await cache.memberships(GRACE)
+    assert cache.fresh(GRACE) is not None
+    clock.now += 61
+    assert cache.fresh(GRACE) is None  # past the TTL: a re-check must ask Clerk
+    clerk_instance.remove_membership(GRACE, PARTNERS)
+    assert PARTNERS not in await cache.reload(GRACE)
+    assert PARTNERS not in cache.fresh(GRACE)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2
