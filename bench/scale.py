@@ -104,8 +104,20 @@ async def revocation_round(ended: int) -> float:
     async def get_session(session_id: str) -> Session:
         return Session(session_id, "user_x", "client_x", "revoked", None, 0, 0)
 
+    async def no_memberships(user_id: str) -> list[Membership]:
+        return []
+
+    # The round's membership pass runs too (over the sockets still open: none by then).
+    check = MembershipCheck(
+        MembershipCache(no_memberships), lambda m: True, revocation.membership_changed
+    )
     revalidator = SessionRevalidator(
-        sockets, get_session, 300, on_ended=revocation.session_ended, calls_per_second=1e9
+        sockets,
+        get_session,
+        300,
+        on_ended=revocation.session_ended,
+        memberships=check,
+        calls_per_second=1e9,
     )
     start = time.process_time()
     closed = await revalidator.check_now()
