@@ -148,6 +148,8 @@ class TestPerPersonLimit:
     ):
         """The attack, with the per-person check switched off: one person fills the server."""
         mallory, alice = token_for("user_2aMallory"), token_for("user_2aAlice")
+        # Counted per person, not per session: another sign-in does not buy more places.
+        mallory_elsewhere = token_for("user_2aMallory", sid="sess_2aMalloryElsewhere")
         (mallorys,) = await start_kernels(fetch, mallory, 1)
         (alices,) = await start_kernels(fetch, alice, 1)
         admission = jp_serverapp.web_app.settings[ADMISSION]
@@ -157,7 +159,7 @@ class TestPerPersonLimit:
                 connect(channels_url(server_url, mallorys, mallory)),
             ):
                 with pytest.raises(InvalidStatus) as info:
-                    async with connect(channels_url(server_url, mallorys, mallory)):
+                    async with connect(channels_url(server_url, mallorys, mallory_elsewhere)):
                         pass
                 response = info.value.response
                 assert response.status_code == 429 and response.headers["Retry-After"]
