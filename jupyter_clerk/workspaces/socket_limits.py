@@ -18,7 +18,7 @@ import json
 import logging
 import resource
 import weakref
-from typing import Any
+from typing import Any, NoReturn
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
@@ -200,7 +200,7 @@ class WebSocketAdmission:
                 del self._by_person[person]
 
 
-def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str) -> None:
+def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str) -> NoReturn:
     handler.set_status(status)
     handler.set_header("Retry-After", RETRY_AFTER)
     handler.set_header("Content-Type", "application/json")
