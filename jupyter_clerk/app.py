@@ -164,4 +164,5 @@ class ClerkApp(ExtensionApp):
         limit = None
         if limits.max_kernel_websockets != 0:
             limit = limits.raise_zmq_sockets(context, allowed)
-        self.serverapp.web_app.settings[ADMISSION] = WebSocketAdmission(limit)
+        per_person = limits.max_kernel_websockets_per_person or None
+        self.serverapp.web_app.settings[ADMISSION] = WebSocketAdmission(limit, per_person)

@@ -77,6 +77,18 @@ class MembershipCache:
             if self._clock() - read_at >= self._ttl:
                 self._refresh_in_background(user_id)
             return memberships
+        return await self.reload(user_id)
+
+    def fresh(self, user_id: str) -> dict[str, Membership] | None:
+        """The cached memberships while younger than the TTL: what needs no call to Clerk."""
+        cached = self._entries.get(user_id)
+        if cached is None or self._clock() - cached[0] >= self._ttl:
+            return None
+        return cached[1]
+
+    async def reload(self, user_id: str) -> dict[str, Membership]:
+        """Reads them from Clerk now (or joins the read in flight), never serving stale ones:
+        the revalidation of open sockets needs the current answer, not the bounded-stale one."""
         for _ in range(_ATTEMPTS):
             generation = self._generation
             future = self._in_flight.get(user_id) or self._start_lookup(user_id)

@@ -52,11 +52,16 @@ class FrontendAPIHandler(InstanceHandler):
     def check_xsrf_cookie(self) -> None:
         # A browser always sends Origin on a cross-origin POST: refusing foreign origins is the
         # CSRF defence here. Calls without Origin come from non-browser clients.
+        self._require_allowed_origin()
+
+    def _require_allowed_origin(self) -> str | None:
+        """The request's `Origin`, refused (403 `origin_invalid`) unless allowed."""
         origin = self.request.headers.get("Origin")
         if origin is not None and not self.ctx.origins.allows_origin(origin):
             raise ClerkAPIError(
                 403, "origin_invalid", "invalid origin", f"Origin {origin!r} is not allowed."
             )
+        return origin
 
     def prepare(self) -> None:
         """clerk-js tunnels PATCH and DELETE through POST (`?_method=`): no CORS preflight.
@@ -132,7 +137,9 @@ class FrontendAPIHandler(InstanceHandler):
         self.write_json({"response": response, "client": self.client_json(client)})
 
     def _token(self, session: Session, organization_id: str | None) -> str:
-        origin = self.request.headers.get("Origin") or self.ctx.origins.default_origin
+        """Like Clerk, tokens only for the instance's allowed origins: a GET skips the origin
+        check of `check_xsrf_cookie`, and its `Origin` would otherwise become the `azp`."""
+        origin = self._require_allowed_origin() or self.ctx.origins.default_origin
         return self.ctx.minter.mint(
             session,
             organization_id=organization_id,

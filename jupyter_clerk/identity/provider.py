@@ -27,10 +27,12 @@ from ..clerk_api.client_tokens import (
     organization_of,
 )
 from ..clerk_api.memberships import MembershipCache, MembershipsUnavailable
+from ..clerk_api.models import Membership
 from ..clerk_api.profiles import ProfileCache
 from ..errors import TokenError
 from ..revocation.denylist import Revocation
-from ..revocation.open_sockets import OpenSockets, SessionRevalidator, SocketOwner
+from ..revocation.open_sockets import MembershipCheck, OpenSockets, SessionRevalidator, SocketOwner
+from ..workspaces.authorizer import ClerkAuthorizer, membership_actions
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
 from .settings import ClerkSettings
 
@@ -151,12 +153,24 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
                 self.backend_api.get_session,
                 self.websocket_revalidate_seconds,
                 on_ended=self.revocation.session_ended,
+                memberships=MembershipCheck(
+                    self.memberships,  # type: ignore[arg-type]  (there with the Backend API)
+                    self._membership_runs_code,
+                    self.revocation.membership_changed,
+                ),
                 calls_per_second=self._backend_api_calls_per_second(),
                 concurrency=self.websocket_revalidate_concurrency,
             )
             if self.backend_api
             else None
         )
+
+    def _membership_runs_code(self, membership: Membership) -> bool:
+        """What the authorizer decides for kernels, from the membership Clerk has now."""
+        authorizer = getattr(self.parent, "authorizer", None)
+        if isinstance(authorizer, ClerkAuthorizer):
+            return "execute" in membership_actions(membership, authorizer.role_actions)
+        return "execute" in membership_actions(membership)
 
     # --- authentication ------------------------------------------------------------------
 

@@ -125,6 +125,8 @@ class ClerkSettings(LoggingConfigurable):
         300.0,
         help="How often the Clerk sessions behind open WebSockets are re-checked with the "
         "Backend API (needs the secret key); a session no longer active closes its sockets. "
+        "The memberships of people with organization WebSockets are re-checked too: a removed "
+        "member, or one whose role no longer runs code, loses those sockets. "
         "0 turns it off (then only webhooks close them).",
     ).tag(config=True)
     sign_in_url = Unicode(

@@ -6,6 +6,9 @@ revocation (a webhook, or the periodic check below) closes the sockets it concer
 
 Without webhooks, the sessions behind open sockets are re-checked every
 `interval` seconds with `GET /v1/sessions/{id}`; a session no longer `active` closes them.
+The memberships of people holding organization sockets are re-checked in the same round
+(one lookup per person at most, none while the membership cache's answer is fresh): a member
+removed from the organization, or whose role there no longer runs code, loses those sockets.
 An unreachable Clerk closes nothing: the check fails open for sockets, like the keys cache.
 """
 
@@ -16,15 +19,18 @@ import logging
 import random
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..clerk_api.client import BackendAPIError, NotFound
 from ..clerk_api.client_tokens import TokenBucket
-from ..clerk_api.models import Session
+from ..clerk_api.memberships import MembershipCache, MembershipsUnavailable
+from ..clerk_api.models import Membership, Session
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _RANDOM = random.SystemRandom()  # jitter only; the linter cannot tell
 
@@ -63,6 +69,14 @@ class OpenSockets:
         for tag in [tag for tag, handlers in self._index.items() if not handlers]:
             del self._index[tag]
         return [value for kind, value in self._index if kind == "session"]
+
+    def organizations_by_person(self) -> dict[str, set[str]]:
+        """Who holds organization sockets, and in which organizations."""
+        held: dict[str, set[str]] = {}
+        for owner in list(self._sockets.values()):
+            if owner.organization_id is not None:
+                held.setdefault(owner.user_id, set()).add(owner.organization_id)
+        return held
 
     def close_tagged(self, tag: tuple[str, str], reason: str) -> int:
         """Closes the sockets of one session, user or organization; returns how many."""
@@ -105,12 +119,25 @@ def owner_tags(owner: SocketOwner) -> list[tuple[str, str]]:
     return tags
 
 
-class SessionRevalidator:
-    """Every `interval` seconds (± jitter), ends the sessions Clerk no longer has active.
+@dataclass(frozen=True)
+class MembershipCheck:
+    """How the revalidator re-checks organization sockets: the cache it reads memberships
+    through, whether a membership still lets its holder run code, and what a lost one does
+    (the webhook path's `membership_changed`: close the person's sockets there)."""
 
-    A round asks about each session behind an open socket once, `concurrency` calls at a time
-    and at most `calls_per_second` (the share of Clerk's rate limit given to polling), so
-    thousands of sessions neither take sessions × round-trip nor burst past Clerk's limit.
+    cache: MembershipCache
+    grants_execute: Callable[[Membership], bool]
+    on_lost: Callable[[str, str], int]
+
+
+class SessionRevalidator:
+    """Every `interval` seconds (± jitter), ends the sessions Clerk no longer has active, and
+    the organization sockets of people no longer allowed to run code there.
+
+    A round asks about each session behind an open socket once, then about the memberships of
+    each person holding organization sockets once, `concurrency` calls at a time and at most
+    `calls_per_second` (the share of Clerk's rate limit given to polling), so thousands of
+    sessions neither take sessions × round-trip nor burst past Clerk's limit.
     """
 
     def __init__(
@@ -120,6 +147,7 @@ class SessionRevalidator:
         interval: float,
         *,
         on_ended: Callable[[str, str], int] | None = None,
+        memberships: MembershipCheck | None = None,
         calls_per_second: float = 20.0,
         concurrency: int = 8,
         jitter: float = 0.1,
@@ -133,6 +161,7 @@ class SessionRevalidator:
         self._on_ended = on_ended or (
             lambda sid, status: sockets.close_tagged(("session", sid), f"Clerk session {status}")
         )
+        self._memberships = memberships
         self._budget = TokenBucket(calls_per_second, max(1.0, calls_per_second), clock)
         self._concurrency = max(1, concurrency)
         self._jitter = jitter
@@ -154,31 +183,60 @@ class SessionRevalidator:
             self._task = None
 
     async def check_now(self) -> int:
-        """One pass over the open sockets' sessions; returns how many sockets were closed."""
-        pending = iter(self._sockets.session_ids())
+        """One pass over the open sockets' sessions, then over the memberships of those still
+        open in organizations; returns how many sockets were closed."""
+        closed = await self._each(self._sockets.session_ids(), self._check_session)
+        if self._memberships is not None:
+            check = self._memberships
+            people = self._sockets.organizations_by_person().items()
+            closed += await self._each(people, lambda person: self._check_person(check, person))
+        return closed
+
+    async def _each(self, items: Iterable[T], check: Callable[[T], Awaitable[int]]) -> int:
+        pending = iter(items)
         closed = 0
 
         async def worker() -> None:
             nonlocal closed
-            for session_id in pending:  # shared: each session goes to exactly one worker
-                while wait := self._budget.take():
-                    await self._sleep(wait)
-                status = await self._status(session_id)
-                if status is not None and status != "active":
-                    closed += self._on_ended(session_id, status)
+            for item in pending:  # shared: each item goes to exactly one worker
+                count = await check(item)  # not `closed += await`: that reads before awaiting
+                closed += count
 
         await asyncio.gather(*(worker() for _ in range(self._concurrency)))
         return closed
 
-    async def _status(self, session_id: str) -> str | None:
+    async def _spend_budget(self) -> None:
         self.calls += 1
+        while wait := self._budget.take():
+            await self._sleep(wait)
+
+    async def _check_session(self, session_id: str) -> int:
+        await self._spend_budget()
         try:
-            return (await self._get_session(session_id)).status
+            status = (await self._get_session(session_id)).status
         except NotFound:
-            return "removed"
+            status = "removed"
         except BackendAPIError as exc:  # outage or refusal: keep the socket, retry later
             log.info("Could not re-check a session of an open WebSocket: %s", exc)
-            return None
+            return 0
+        return self._on_ended(session_id, status) if status != "active" else 0
+
+    async def _check_person(self, check: MembershipCheck, person: tuple[str, set[str]]) -> int:
+        user_id, organizations = person
+        memberships = check.cache.fresh(user_id)
+        if memberships is None:
+            await self._spend_budget()
+            try:
+                memberships = await check.cache.reload(user_id)
+            except MembershipsUnavailable:  # outage or 429: keep the sockets, retry later
+                log.info("Could not re-check the memberships of a person with open WebSockets")
+                return 0
+        closed = 0
+        for organization_id in organizations:
+            membership = memberships.get(organization_id)
+            if membership is None or not check.grants_execute(membership):
+                closed += check.on_lost(user_id, organization_id)
+        return closed
 
     async def _run(self) -> None:
         while len(self._sockets):

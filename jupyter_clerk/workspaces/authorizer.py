@@ -14,9 +14,14 @@ from jupyter_server.services.api.handlers import IdentityHandler
 from tornado import web
 from traitlets import Dict, List, Unicode
 
+from ..clerk_api.models import Membership
 from .resolution import Workspace
 
 ACTIONS = ("read", "write", "execute")
+DEFAULT_ROLE_ACTIONS = {
+    "org:admin": ["read", "write", "execute"],
+    "org:member": ["read", "write", "execute"],
+}
 JUPYTER_PERMISSIONS = {f"org:jupyter:{action}": action for action in ACTIONS}
 
 # Resources whose every use runs code in the workspace.
@@ -64,6 +69,19 @@ def workspace_actions(workspace: Workspace, role_actions: dict[str, list[str]]) 
     return frozenset(role_actions.get(workspace.role or "", ["read"]))
 
 
+def membership_actions(
+    membership: Membership, role_actions: dict[str, list[str]] = DEFAULT_ROLE_ACTIONS
+) -> frozenset[str]:
+    """What a membership as Clerk reports it now lets its holder do in that organization."""
+    workspace = Workspace(
+        "organization",
+        membership.organization_id,
+        role=membership.role,
+        permissions=membership.permissions,
+    )
+    return workspace_actions(workspace, role_actions)
+
+
 def _require_terminal_access(handler: Any) -> None:
     """A terminal in the URL (API or WebSocket) must be the caller's: 404 otherwise."""
     args = getattr(handler, "path_args", None) or []
@@ -98,10 +116,7 @@ def role_actions_trait(extra_help: str = "") -> Dict:
     return Dict(
         key_trait=Unicode(),
         value_trait=List(Unicode()),
-        default_value={
-            "org:admin": ["read", "write", "execute"],
-            "org:member": ["read", "write", "execute"],
-        },
+        default_value=DEFAULT_ROLE_ACTIONS,
         help="Actions each organization role grants when the member has no org:jupyter:* "
         "permission. Any other role can read only." + extra_help,
     ).tag(config=True)

@@ -6,6 +6,10 @@ descriptors (each ZMQ socket's connection and mailbox, plus the TCP connection i
 the process's open-file limit (often 1 024). Jupyter fails with "Too many open files" at about
 250 sockets. We raise both limits to what the configured number of sockets needs, and refuse
 the socket after the last one with a 503 before the upgrade, never with a stack trace.
+
+The server-wide limit alone would let one person hold every place and shut everyone else
+out, so each person (Clerk user id, across workspaces, sessions and tabs) also has a limit of
+their own, refused with a 429 of its own reason.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import logging
 import resource
 import weakref
-from typing import Any
+from typing import Any, NoReturn
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
@@ -41,6 +45,13 @@ class ClerkSocketLimits(LoggingConfigurable):
         "open-file limits are raised to match. 0 leaves Jupyter's own limits alone. "
         "Env: CLERK_MAX_KERNEL_WEBSOCKETS.",
     ).tag(config=True)
+    max_kernel_websockets_per_person = Int(
+        help="Kernel WebSockets one person (Clerk user id, over all their workspaces, sessions "
+        "and tabs) keeps open at once; the next gets 429 (reason "
+        "too-many-websockets-for-person) until one of theirs closes. A notebook tab holds one, "
+        "plus one briefly while it reconnects. 0: no per-person limit. "
+        "Env: CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON.",
+    ).tag(config=True)
     zmq_max_sockets = Int(
         help="Socket limit of the kernel manager's ZMQ context. Default: 4 per kernel WebSocket "
         "plus 1 024. Env: CLERK_ZMQ_MAX_SOCKETS.",
@@ -54,6 +65,12 @@ class ClerkSocketLimits(LoggingConfigurable):
     @default("max_kernel_websockets")
     def _max_default(self) -> int:
         return self._env("CLERK_MAX_KERNEL_WEBSOCKETS", "max_kernel_websockets", 2000)
+
+    @default("max_kernel_websockets_per_person")
+    def _per_person_default(self) -> int:
+        return self._env(
+            "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON", "max_kernel_websockets_per_person", 100
+        )
 
     @default("zmq_max_sockets")
     def _zmq_default(self) -> int:
@@ -139,51 +156,101 @@ def _sockets_within(limit: int, per_socket: int) -> int:
 
 
 ADMISSION = "jupyter_clerk_websocket_admission"  # the server's web_app setting
+RETRY_AFTER = "30"
 
 
 class WebSocketAdmission:
-    """One server's open kernel WebSockets and their limit (None: no limit of ours).
+    """One server's open kernel WebSockets, in all and per person, and their limits (None: no
+    limit of ours).
 
     Per server, in its settings: a process may run several servers (tests, benchmarks), and
     one's sockets must not count against another's limit."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, per_person: int | None = None) -> None:
         self.limit = limit
+        self.per_person = per_person
         # From admission (before the upgrade) until disconnect; weak, so a connection whose
         # upgrade failed after admission frees its place once its handler is gone.
         self.admitted: weakref.WeakSet[BoundedKernelConnection] = weakref.WeakSet()
+        self._by_person: dict[str, weakref.WeakSet[BoundedKernelConnection]] = {}
 
     def full(self) -> bool:
         return self.limit is not None and len(self.admitted) >= self.limit
 
+    def held_by(self, person: str) -> int:
+        return len(self._by_person.get(person, ()))
+
+    def full_for(self, person: str) -> bool:
+        return self.per_person is not None and self.held_by(person) >= self.per_person
+
+    def admit(self, connection: BoundedKernelConnection, person: str) -> None:
+        self.admitted.add(connection)
+        self._by_person.setdefault(person, weakref.WeakSet()).add(connection)
+        if len(self._by_person) > 2 * len(self.admitted) + 64:
+            # People whose only places went with a collected handler: forget them.
+            for gone in [p for p, held in self._by_person.items() if not held]:
+                del self._by_person[gone]
+
+    def release(self, connection: BoundedKernelConnection, person: str) -> None:
+        self.admitted.discard(connection)
+        held = self._by_person.get(person)
+        if held is not None:
+            held.discard(connection)
+            if not held:
+                del self._by_person[person]
+
+
+def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str) -> NoReturn:
+    handler.set_status(status)
+    handler.set_header("Retry-After", RETRY_AFTER)
+    handler.set_header("Content-Type", "application/json")
+    raise web.Finish(json.dumps({"message": message, "reason": reason}))
+
 
 class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
-    """Jupyter's kernel WebSocket connection, refusing (503) past the server's limit."""
+    """Jupyter's kernel WebSocket connection, refusing past the person's or server's limit."""
+
+    _person = ""
 
     async def prepare(self) -> None:
         handler = self.websocket_handler
         admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
-        if admission is not None and admission.full():
-            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", admission.limit)
-            handler.set_status(503)
-            handler.set_header("Retry-After", "30")
-            handler.set_header("Content-Type", "application/json")
-            message = (
-                "This server has as many open notebook connections as it is configured for; "
-                "close a notebook tab or try again shortly."
+        if admission is None:
+            await super().prepare()
+            return
+        # The handler's user is authenticated and authorized before the connection exists.
+        self._person = handler.current_user.username
+        if admission.full_for(self._person):
+            self.log.warning(
+                "Refused a kernel WebSocket of %s: they have %d open, the per-person limit",
+                self._person,
+                admission.per_person,
             )
-            raise web.Finish(json.dumps({"message": message, "reason": "too-many-websockets"}))
-        if admission is not None:
-            admission.admitted.add(self)
+            _refuse(
+                handler,
+                429,
+                "too-many-websockets-for-person",
+                "You have as many open notebook connections as one person may have here; "
+                "close some notebook tabs or try again shortly.",
+            )
+        if admission.full():
+            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", admission.limit)
+            _refuse(
+                handler,
+                503,
+                "too-many-websockets",
+                "This server has as many open notebook connections as it is configured for; "
+                "close a notebook tab or try again shortly.",
+            )
+        admission.admit(self, self._person)
         try:
             await super().prepare()
         except BaseException:
-            if admission is not None:
-                admission.admitted.discard(self)
+            admission.release(self, self._person)
             raise
 
     def disconnect(self) -> None:
         admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
         if admission is not None:
-            admission.admitted.discard(self)
+            admission.release(self, self._person)
         super().disconnect()

@@ -205,3 +205,15 @@ async def test_an_answer_read_before_an_invalidation_is_not_handed_out_after_it(
     released.set()
     assert ENGINES not in await refresh
     assert ENGINES not in await webhook_check
+
+
+async def test_the_revalidators_reload_never_serves_a_stale_answer(cache, clerk_instance, clock):
+    """Open sockets are re-checked with Clerk's current answer, not the bounded-stale one."""
+    await cache.memberships(GRACE)
+    assert cache.fresh(GRACE) is not None
+    clock.now += 61
+    assert cache.fresh(GRACE) is None  # past the TTL: a re-check must ask Clerk
+    clerk_instance.remove_membership(GRACE, PARTNERS)
+    assert PARTNERS not in await cache.reload(GRACE)
+    assert PARTNERS not in cache.fresh(GRACE)
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == 2

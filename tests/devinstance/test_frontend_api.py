@@ -296,3 +296,15 @@ async def test_bundles_are_served_to_any_origin(clerk_instance: DevInstance) -> 
         clerk_instance, "GET", "/npm/@clerk/clerk-js@6/dist/../package.json", bearer=False
     )
     assert missing.code == 404
+
+
+async def test_tokens_are_only_issued_for_allowed_origins(browser: Browser) -> None:
+    """Clerk issues session tokens only for the instance's allowed origins: a foreign `Origin`
+    must never end up in a token's `azp` (here it did, copied unchecked, on GET /v1/client)."""
+    await browser.sign_in()
+    foreign = await browser.call("GET", "/v1/client", headers={"Origin": "http://evil.test"})
+    assert_clerk_error(foreign, 403, "origin_invalid")
+    assert b"eyJ" not in foreign.body  # no token in the refusal
+    own = body(await browser.call("GET", "/v1/client"))["response"]
+    token = own["sessions"][0]["last_active_token"]["jwt"]
+    assert claims(browser.instance, token)["azp"] == JUPYTER

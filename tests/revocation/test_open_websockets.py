@@ -113,6 +113,32 @@ class TestWithoutWebhooks:
             clerk_instance.revoke_session(session.id)  # no webhook configured
             assert await closed(ws) == 1008
 
+    async def test_periodic_check_closes_a_removed_members_organization_sockets(
+        self, clerk_instance, server_url, fetch
+    ):
+        """Without the membership re-check (checked by leaving `memberships=` out of the
+        provider's revalidator) the socket stays open: only its session is re-checked."""
+        session = clerk_instance.create_session(GRACE, PARTNERS)
+        token = clerk_instance.session_token(session.id)
+        kernel_id = await start_kernel(fetch, token)
+        async with connect(channels(server_url, kernel_id, token)) as ws:
+            assert await run_cell(ws, "5+5") == "10"
+            clerk_instance.remove_membership(GRACE, PARTNERS)  # the session stays active
+            assert await closed(ws) == 1008
+
+    async def test_periodic_check_closes_sockets_whose_new_role_cannot_run_code(
+        self, clerk_instance, server_url, fetch
+    ):
+        session = clerk_instance.create_session(ADA, PARTNERS)  # a member there
+        token = clerk_instance.session_token(session.id)
+        kernel_id = await start_kernel(fetch, token)
+        async with connect(channels(server_url, kernel_id, token)) as ws:
+            assert await run_cell(ws, "6+6") == "12"
+            clerk_instance.change_membership_role(
+                ADA, PARTNERS, "org:viewer"
+            )  # reads, runs nothing
+            assert await closed(ws) == 1008
+
 
 @pytest.mark.parametrize("fault", ["down", "rate_limited"])
 async def test_unreachable_clerk_keeps_open_sockets_open(

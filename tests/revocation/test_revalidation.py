@@ -11,10 +11,18 @@ import pytest
 
 from jupyter_clerk import ClerkIdentityProvider
 from jupyter_clerk.cache import ExpiringLRU
-from jupyter_clerk.clerk_api.models import Session
+from jupyter_clerk.clerk_api.client import BackendUnavailable, RateLimited
+from jupyter_clerk.clerk_api.memberships import MembershipCache
+from jupyter_clerk.clerk_api.models import Membership, Session
 from jupyter_clerk.errors import ClerkConfigError
 from jupyter_clerk.revocation.denylist import Revocation
-from jupyter_clerk.revocation.open_sockets import OpenSockets, SessionRevalidator, SocketOwner
+from jupyter_clerk.revocation.open_sockets import (
+    MembershipCheck,
+    OpenSockets,
+    SessionRevalidator,
+    SocketOwner,
+)
+from jupyter_clerk.workspaces.authorizer import membership_actions
 from tests.forge import PARTY
 from tests.revocation.test_indexes import FakeSocket, claims
 
@@ -156,3 +164,156 @@ def test_token_cache_size_follows_the_environment(monkeypatch):
     with pytest.raises(ClerkConfigError) as info:
         provider()
     assert "token_cache_size" in str(info.value) and "CLERK_TOKEN_CACHE_SIZE" in str(info.value)
+
+
+# --- memberships of people holding organization sockets, without webhooks -----------------
+
+
+def membership(user_id: str, org_id: str, role: str = "org:member", *permissions: str):
+    return Membership(
+        f"orgmem_{org_id}", user_id, org_id, None, "Org", role, frozenset(permissions)
+    )
+
+
+class Directory:
+    """Clerk's memberships as the Backend API reports them, counting the lookups."""
+
+    def __init__(self, *memberships: Membership) -> None:
+        self.memberships = list(memberships)
+        self.lookups: list[str] = []
+        self.fail: Exception | None = None
+
+    async def lookup(self, user_id: str) -> list[Membership]:
+        self.lookups.append(user_id)
+        if self.fail is not None:
+            raise self.fail
+        return [m for m in self.memberships if m.user_id == user_id]
+
+
+def runs_code(m: Membership) -> bool:
+    return "execute" in membership_actions(m)
+
+
+def revalidator_with(directory: Directory, sockets: OpenSockets, *, check: bool = True):
+    """`check=False` is the protection switched off: sessions only, as before."""
+    revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
+    cache = MembershipCache(directory.lookup, ttl=60)
+
+    async def active(session_id: str) -> Session:
+        return session(session_id, "active")
+
+    memberships = MembershipCheck(cache, runs_code, revocation.membership_changed)
+    revalidator = SessionRevalidator(
+        sockets, active, 300, memberships=memberships if check else None, calls_per_second=1e6
+    )
+    return revalidator, cache, revocation
+
+
+def org_sockets(*owners: tuple[str, str, str | None]) -> tuple[OpenSockets, list[FakeSocket]]:
+    sockets, held = OpenSockets(), []
+    for user, sess, org in owners:
+        held.append(FakeSocket())
+        sockets.track(held[-1], SocketOwner(user, sess, org))
+    return sockets, held
+
+
+@pytest.mark.parametrize("check", [True, False])
+async def test_a_removed_member_loses_the_organizations_sockets_without_a_webhook(check):
+    """With the check off (the attack), the removed member's socket stays open."""
+    sockets, held = org_sockets(
+        ("user_a", "sess_1", "org_x"), ("user_a", "sess_1", "org_y"), ("user_b", "sess_2", "org_x")
+    )
+    directory = Directory(membership("user_a", "org_y"), membership("user_b", "org_x"))
+    revalidator, _, revocation = revalidator_with(directory, sockets, check=check)
+    assert await revalidator.check_now() == (1 if check else 0)
+    if check:
+        assert held[0].closed_with == (1008, "Clerk organization membership changed")
+        assert revocation.refuses("user_a", "sess_1", "org_x", time.time() - 1)
+    else:
+        assert held[0].closed_with is None
+    assert held[1].closed_with is None and held[2].closed_with is None
+
+
+@pytest.mark.parametrize(
+    ("role", "permissions", "kept"),
+    [
+        ("org:viewer", (), False),  # a role that only reads
+        ("org:member", ("org:jupyter:read",), False),  # Clerk permissions win over the role
+        ("org:member", (), True),
+        ("org:viewer", ("org:jupyter:execute",), True),
+    ],
+)
+async def test_a_role_that_no_longer_runs_code_closes_the_organizations_sockets(
+    role, permissions, kept
+):
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"))
+    directory = Directory(membership("user_a", "org_x", role, *permissions))
+    revalidator, _, _ = revalidator_with(directory, sockets)
+    await revalidator.check_now()
+    assert (held[0].closed_with is None) is kept
+
+
+async def test_a_round_looks_up_each_persons_memberships_once_and_not_while_fresh():
+    sockets, _held = org_sockets(
+        ("user_a", "sess_1", "org_x"),
+        ("user_a", "sess_1", "org_y"),
+        ("user_a", "sess_2", "org_x"),
+        ("user_b", "sess_3", "org_x"),
+        ("user_c", "sess_4", None),  # personal workspaces have no membership to lose
+    )
+    directory = Directory(
+        membership("user_a", "org_x"), membership("user_a", "org_y"), membership("user_b", "org_x")
+    )
+    revalidator, cache, _ = revalidator_with(directory, sockets)
+    assert await revalidator.check_now() == 0
+    assert sorted(directory.lookups) == ["user_a", "user_b"]
+    assert revalidator.calls == 4 + 2  # four sessions, two people
+    await revalidator.check_now()  # the cache's answers are fresh: Clerk is not asked again
+    assert sorted(directory.lookups) == ["user_a", "user_b"] and revalidator.calls == 6 + 4
+    cache.invalidate_user("user_b")
+    await revalidator.check_now()
+    assert sorted(directory.lookups) == ["user_a", "user_b", "user_b"]
+
+
+@pytest.mark.parametrize("failure", [RateLimited(60, "slow down"), BackendUnavailable(503, "down")])
+async def test_memberships_clerk_cannot_confirm_keep_the_sockets_open(failure):
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"))
+    directory = Directory()
+    directory.fail = failure
+    revalidator, _, _ = revalidator_with(directory, sockets)
+    assert await revalidator.check_now() == 0
+    assert held[0].closed_with is None
+
+
+async def test_membership_lookups_share_the_rounds_budget():
+    now = [0.0]
+    called_at: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    async def get_session(session_id: str) -> Session:
+        called_at.append(now[0])
+        return session(session_id, "active")
+
+    async def lookup(user_id: str) -> list[Membership]:
+        called_at.append(now[0])
+        return [membership(user_id, "org_x")]
+
+    sockets, _held = org_sockets(*((f"user_{n}", f"sess_{n}", "org_x") for n in range(15)))
+    revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
+    check = MembershipCheck(MembershipCache(lookup), runs_code, revocation.membership_changed)
+    revalidator = SessionRevalidator(
+        sockets,
+        get_session,
+        300,
+        memberships=check,
+        calls_per_second=5,
+        clock=lambda: now[0],
+        sleep=fake_sleep,
+    )
+    await revalidator.check_now()
+    assert len(called_at) == 30  # 15 sessions, 15 people
+    for n, at in enumerate(sorted(called_at)):
+        assert at >= (n + 1 - 5) / 5 - 1e-9

@@ -26,7 +26,9 @@ HANG_GUARD = 120  # seconds: only stops a broken test from hanging, never assert
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {**jp_server_config, "ClerkSocketLimits": {"max_kernel_websockets": OPEN}}
+    # One person opens them all here: their own limit is above the server's.
+    limits = {"max_kernel_websockets": OPEN, "max_kernel_websockets_per_person": OPEN + 1}
+    return {**jp_server_config, "ClerkSocketLimits": limits}
 
 
 def kernel_info_request() -> tuple[str, str]:
@@ -114,7 +116,7 @@ async def test_hundreds_of_kernel_websockets_work_and_the_next_one_is_refused_cl
 class TestSmallLimit:
     @pytest.fixture
     def jp_server_config(self, jp_server_config):
-        return {**jp_server_config, "ClerkSocketLimits": {"max_kernel_websockets": 2}}
+        return {**jp_server_config, "ClerkSocketLimits": {"max_kernel_websockets": 2}}  # < 100
 
     async def test_the_refusal_comes_from_the_limit(
         self, jp_serverapp, server_url, fetch, token_for
@@ -131,3 +133,69 @@ class TestSmallLimit:
                 jp_serverapp.web_app.settings[ADMISSION].limit = None  # protection off
                 async with connect(channels_url(server_url, kernel, token)) as ws:
                     assert (await kernel_info(ws))["status"] == "ok"
+
+
+class TestPerPersonLimit:
+    """One person cannot take every place on the server: they have a limit of their own."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        limits = {"max_kernel_websockets": 4, "max_kernel_websockets_per_person": 2}
+        return {**jp_server_config, "ClerkSocketLimits": limits}
+
+    async def test_one_person_cannot_shut_others_out(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        """The attack, with the per-person check switched off: one person fills the server."""
+        mallory, alice = token_for("user_2aMallory"), token_for("user_2aAlice")
+        # Counted per person, not per session: another sign-in does not buy more places.
+        mallory_elsewhere = token_for("user_2aMallory", sid="sess_2aMalloryElsewhere")
+        (mallorys,) = await start_kernels(fetch, mallory, 1)
+        (alices,) = await start_kernels(fetch, alice, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        async with asyncio.timeout(HANG_GUARD):
+            async with (
+                connect(channels_url(server_url, mallorys, mallory)),
+                connect(channels_url(server_url, mallorys, mallory)),
+            ):
+                with pytest.raises(InvalidStatus) as info:
+                    async with connect(channels_url(server_url, mallorys, mallory_elsewhere)):
+                        pass
+                response = info.value.response
+                assert response.status_code == 429 and response.headers["Retry-After"]
+                body = json.loads(response.body)
+                assert body["reason"] == "too-many-websockets-for-person"
+                async with connect(channels_url(server_url, alices, alice)) as ws:
+                    assert (await kernel_info(ws))["status"] == "ok"
+
+                admission.per_person = None  # protection off: Mallory takes the last places
+                async with (
+                    connect(channels_url(server_url, mallorys, mallory)),
+                    connect(channels_url(server_url, mallorys, mallory)),
+                ):
+                    status, body = await refused(channels_url(server_url, alices, alice))
+                    assert (status, body["reason"]) == (503, "too-many-websockets")
+
+    async def test_a_closed_socket_frees_its_place_even_without_a_close_handshake(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        token = token_for("user_2aMallory")
+        (kernel,) = await start_kernels(fetch, token, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        async with asyncio.timeout(HANG_GUARD):
+            # Unbounded queue: unread status messages must not hold up its closing handshake.
+            kept = await connect(channels_url(server_url, kernel, token), max_queue=None)
+            try:
+                for close in ("abort", "close"):
+                    ws = await connect(channels_url(server_url, kernel, token))
+                    assert admission.full_for("user_2aMallory")
+                    if close == "abort":
+                        ws.transport.abort()  # the TCP connection just ends: no close frame
+                    else:
+                        await ws.close()
+                    while admission.full_for("user_2aMallory"):
+                        await asyncio.sleep(0.05)
+                async with connect(channels_url(server_url, kernel, token)) as ws:
+                    assert (await kernel_info(ws))["status"] == "ok"
+            finally:
+                await kept.close()

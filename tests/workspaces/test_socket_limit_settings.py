@@ -51,3 +51,14 @@ def test_the_zmq_context_gets_the_configured_socket_limit():
         assert context.get(zmq.MAX_SOCKETS) == 4 * 700 + 1024
     finally:
         context.term()
+
+
+def test_the_per_person_limit_follows_the_environment(monkeypatch):
+    assert ClerkSocketLimits().max_kernel_websockets_per_person == 100
+    monkeypatch.setenv("CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON", "12")
+    assert ClerkSocketLimits().max_kernel_websockets_per_person == 12
+    monkeypatch.setenv("CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON", "a dozen")
+    with pytest.raises(ClerkConfigError) as info:
+        ClerkSocketLimits().max_kernel_websockets_per_person  # noqa: B018
+    assert "max_kernel_websockets_per_person" in str(info.value)
+    assert "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON" in str(info.value)
