@@ -55,7 +55,13 @@ def payload(n: int, *, org: bool = True) -> dict:
     }
     if org:
         claims["fea"] = "o:jupyter"
-        claims["o"] = {"id": f"org_2aBench{n % 50}", "rol": "admin", "slg": "b", "per": "read", "fpm": "1"}
+        claims["o"] = {
+            "id": f"org_2aBench{n % 50}",
+            "rol": "admin",
+            "slg": "b",
+            "per": "read",
+            "fpm": "1",
+        }
     return claims
 
 
