@@ -26,6 +26,8 @@ from tornado.httpclient import AsyncHTTPClient
 from bench.verify import ISSUER, PARTY, make_token
 from jupyter_clerk.devinstance.signing import SigningKey
 
+WARM_UP = 50  # requests `load` makes before it starts the clock
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -43,6 +45,15 @@ def populate(directory: str, files: int = 20) -> None:
 @contextmanager
 def server(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, str]]:
     """A Jupyter server in a subprocess: yields its base URL and its root directory."""
+    with server_process(args, env) as (base_url, root, _process):
+        yield base_url, root
+
+
+@contextmanager
+def server_process(
+    args: list[str], env: dict[str, str]
+) -> Iterator[tuple[str, str, subprocess.Popen]]:
+    """`server`, with the process itself (to read the CPU time it spends)."""
     port = free_port()
     root = tempfile.mkdtemp(prefix="bench-root-")
     command = [
@@ -71,10 +82,17 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, str]]:
                     break
             except OSError:
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/", root
+        yield f"http://127.0.0.1:{port}/", root, process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all its threads (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(
@@ -93,7 +111,7 @@ async def load(
         response = await client.fetch(url, method=method, headers=headers, body=body)
         assert response.code in (200, 201), response.code
 
-    for _ in range(50):  # warm-up: caches on both sides
+    for _ in range(WARM_UP):  # caches on both sides
         await one()
     remaining = iter(range(requests))
 

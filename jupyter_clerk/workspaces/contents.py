@@ -30,6 +30,7 @@ from ..settings_env import env_str
 from .authorizer import ClerkAuthorizer, workspace_actions
 from .file_errors import ClearFileErrors, clear_file_errors
 from .files_handler import WorkspaceFilesHandler
+from .listing import accessible, base_model, entry_model, scan
 from .pinned import OutsideWorkspace, RequestFiles, attach, open_workspace_root
 from .resolution import current_workspace, workspace_root
 from .safe_fs import (
@@ -248,11 +249,7 @@ class WorkspaceContentsManager(
         return any(part.startswith(".") for part in path.strip("/").split("/"))
 
     def is_writable(self, path: str) -> bool:
-        dir_fd, name = self._request_files().entry(self._get_os_path(path))
-        try:
-            return os.access(name or ".", os.W_OK, dir_fd=dir_fd, follow_symlinks=False)
-        except OSError:
-            return False
+        return accessible(*self._request_files().entry(self._get_os_path(path)), os.W_OK)
 
     def open_for_download(self, path: str) -> int:
         """A descriptor of the regular file at `path`, for /files/ to stream."""
@@ -266,9 +263,39 @@ class WorkspaceContentsManager(
     async def _dir_model(self, path: str, content: bool = True) -> dict[str, Any]:
         # Only a folder pinned by its own descriptor is listed: a name that was a file
         # when pinned may be a link to a folder by now.
-        if self._request_files().entry(self._get_os_path(path))[1]:
+        dir_fd, name = self._request_files().entry(self._get_os_path(path))
+        if name:
             raise web.HTTPError(404, "No such directory.")
-        return await super()._dir_model(path, content)
+        model = self._base_model(path)
+        model.update(type="directory", size=None)
+        if content:
+            model["content"] = await self._listing(path, dir_fd)
+            model["format"] = "json"
+        return model
+
+    async def _listing(self, path: str, dir_fd: int) -> list[dict[str, Any]]:
+        """The folder's entries from one scan of its descriptor. A link is resolved as any
+        other path (inside the workspace, or left out of the listing, as Jupyter leaves out
+        what it may not read)."""
+        may_write = self._person_may_write()
+        contents = []
+        for entry in await run_sync(scan, dir_fd):
+            hidden = entry.name.startswith(".") or not entry.searchable
+            if not self.should_list(entry.name) or (hidden and not self.allow_hidden):
+                continue
+            entry_path = f"{path}/{entry.name}".strip("/")
+            if not entry.is_link:
+                contents.append(entry_model(path, dir_fd, entry, may_write))
+                self.emit(data={"action": "get", "path": entry_path})
+                continue
+            try:
+                contents.append(await self.get(path=entry_path, content=False))
+            except (OSError, web.HTTPError) as error:
+                # A link out of the workspace is an EACCES; a loop, or a link to nothing
+                # or to a folder Jupyter would hide, is left out likewise.
+                if getattr(error, "errno", None) not in (errno.ELOOP, errno.EACCES, None):
+                    self.log.warning("Cannot list a link in %r: %s", path, error)
+        return contents
 
     async def _save_directory(self, os_path: str, model: Any, path: str = "") -> None:
         dir_fd, name = self._request_files().entry(os_path)
@@ -387,12 +414,21 @@ class WorkspaceContentsManager(
         return await self.get(to_path, content=False)
 
     def _base_model(self, path: str) -> dict[str, Any]:
-        # `writable` is per person: JupyterLab then marks documents read-only and never
-        # tries to save them, instead of failing on every autosave.
-        model = super()._base_model(path)
-        if model.get("writable") and not self._person_may_write():
-            model["writable"] = False
-        return model
+        """Read off the pinned descriptor (Jupyter stats the path, and walks it for hidden
+        folders through /proc). `writable` is per person: JupyterLab then marks documents
+        read-only and never tries to save them, instead of failing on every autosave."""
+        path = path.strip("/")
+        dir_fd, name = self._request_files().entry(self._get_os_path(path))
+        info = os.stat(name or ".", dir_fd=dir_fd, follow_symlinks=False)
+        if path and not self.allow_hidden:
+            # Jupyter also hides the folders it cannot list.
+            unsearchable = stat.S_ISDIR(info.st_mode) and not accessible(
+                dir_fd, name, os.R_OK | os.X_OK
+            )
+            if unsearchable or path.rsplit("/", 1)[-1].startswith("."):
+                raise web.HTTPError(404, f"file or directory does not exist: {path!r}")
+        writable = accessible(dir_fd, name, os.W_OK) and self._person_may_write()
+        return base_model(path, info, writable)
 
     @staticmethod
     def _person_may_write() -> bool:

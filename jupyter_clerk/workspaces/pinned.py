@@ -161,15 +161,26 @@ def _folder(fd: int) -> str:
 
 
 def attach(handler: Any, files: RequestFiles) -> None:
-    """Close `files` when the request finishes (or, failing that, when the handler goes)."""
+    """Close `files` when the request finishes (or, failing that, when the handler goes).
+
+    The hook holds the handler's own `on_finish` weakly: a strong reference would make a
+    cycle through the handler, which then outlives its request (with its task and all it
+    holds) until the garbage collector runs, and every worker-thread call of every request
+    walks the tasks still alive."""
     with contextlib.suppress(TypeError):  # an object that takes no weak references
         weakref.finalize(handler, files.close)
     finish = getattr(handler, "on_finish", None)
     if finish is None:
         return
+    try:
+        finish_ref: Any = weakref.WeakMethod(finish)
+    except TypeError:  # not a bound method: nothing of the handler to hold
+        finish_ref = lambda: finish  # noqa: E731
 
     def on_finish() -> None:
         files.close()
-        finish()
+        bound = finish_ref()
+        if bound is not None:
+            bound()
 
     handler.on_finish = on_finish
