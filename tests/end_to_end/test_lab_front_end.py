@@ -116,7 +116,7 @@ def test_clerk_js_version_is_a_supported_major_or_exact_version(provider, monkey
     monkeypatch.setenv("CLERK_JS_VERSION", "6.40.0")
     assert browser_config(provider(publishable_key=key))["clerkJsVersion"] == "6.40.0"
     for bad in ("4", "latest", "6.40.0/../../x", "6;alert(1)"):
-        with pytest.raises(ClerkConfigError, match=r"clerk_js_version \(CLERK_JS_VERSION\)"):
+        with pytest.raises(ClerkConfigError, match=r"clerk_js_version \(env CLERK_JS_VERSION\)"):
             provider(publishable_key=key, clerk_js_version=bad)
 
 
