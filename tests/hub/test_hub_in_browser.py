@@ -4,8 +4,10 @@ bar switches between her servers, starting them at the Hub when they are not run
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
@@ -19,7 +21,7 @@ from playwright.sync_api import (
 )
 
 from jupyter_clerk.hub.names import server_name
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.browser.lab import SWITCHER, fill_sign_in, new_notebook, new_tab, run_cell
 from tests.hub.conftest import ADA, ENGINES, PARTNERS, VERA, Hub
 from tests.hub.stack import run_hub
@@ -28,10 +30,45 @@ ADA_EMAIL = "ada@example.com"
 VERA_EMAIL = "vera@example.com"
 
 
+# Another origin of the same site (cookies are not scoped by port), served from loopback.
+ATTACKER_PORT = free_port()
+ATTACKER = f"http://127.0.0.1:{ATTACKER_PORT}"
+
+
+class _AttackerPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<p>cats</p>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def attacker_site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", ATTACKER_PORT), _AttackerPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield ATTACKER
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """The Hub of `conftest`, showing its progress page at every spawn however fast."""
-    extra = 'c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n'
+    """The Hub of `conftest`, showing its progress page at every spawn however fast, and
+    misconfigured to let the attacker's origin read its answers (CORS with credentials), so
+    that only the Hub's own checks stand between that page and a person's workspaces."""
+    settings = {
+        "slow_spawn_timeout": 0,
+        "headers": {
+            "Access-Control-Allow-Origin": ATTACKER,
+            "Access-Control-Allow-Credentials": "true",
+        },
+    }
+    extra = f"c.JupyterHub.tornado_settings = {settings!r}\n"
     with run_hub(tmp_path_factory.mktemp("hub"), extra) as running:
         yield running
 
@@ -178,3 +215,26 @@ def test_a_person_with_one_organization_is_offered_only_hers(
     wait_for_lab(page)
     expect(switcher(page)).to_have_text("Analytical Engines")
     expect(offered(open_menu(page))).to_have_text(["Personal"])
+
+
+def test_another_sites_page_cannot_read_a_signed_in_persons_workspaces(
+    hub: Hub, context: BrowserContext, attacker_site: str
+) -> None:
+    """The attack: Vera, signed in at the Hub, visits a page of another origin that fetches
+    her list with her Hub cookie. Checked with the protection off (the Hub's XSRF check made a
+    no-op in `HubWorkspacesHandler`): this page read 200 and her organizations."""
+    page = new_tab(context)
+    page.goto(spawn_url(hub, ENGINES, VERA))
+    fill_sign_in(page, VERA_EMAIL)
+    wait_for_lab(page)
+    attacker = context.new_page()
+    attacker.goto(f"{attacker_site}/cats")
+    status, body = attacker.evaluate(
+        """async url => {
+            const response = await fetch(url, { credentials: 'include' });
+            return [response.status, await response.text()];
+        }""",
+        f"{hub.url}/hub/api/clerk/workspaces",
+    )
+    assert status == 403, (status, body)
+    assert ENGINES not in body and "Analytical Engines" not in body
