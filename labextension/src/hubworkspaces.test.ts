@@ -4,7 +4,6 @@ import {
   HubWorkspaces,
   IHubPage,
   currentWorkspace,
-  destination,
   hubPage,
   parseHubWorkspaces
 } from './hubworkspaces';
@@ -22,8 +21,6 @@ const ENGINES = {
   workspace: 'org_engines',
   label: 'Analytical Engines',
   server: 'oengines',
-  ready: true,
-  url: '/user/user_ada/oengines/',
   spawn_url: '/hub/spawn/user_ada/oengines'
 };
 const PARTNERS = {
@@ -31,8 +28,6 @@ const PARTNERS = {
   workspace: 'org_partners',
   label: 'Difference Partners',
   server: 'opartners',
-  ready: false,
-  url: '/user/user_ada/opartners/',
   spawn_url: '/hub/spawn/user_ada/opartners'
 };
 
@@ -53,18 +48,13 @@ describe('hub mode', () => {
     });
   });
 
-  it('opens a running server in JupyterLab, and any other through the Hub, which starts it', () => {
-    expect(destination(ENGINES)).toBe('/user/user_ada/oengines/lab');
-    expect(destination(PARTNERS)).toBe('/hub/spawn/user_ada/opartners');
-  });
-
   it('never takes an address to another site from an answer', () => {
     const answer = {
       workspaces: [
         ENGINES,
-        { ...PARTNERS, url: '//evil.example/' },
+        { ...PARTNERS, spawn_url: '//evil.example/' },
         { ...PARTNERS, spawn_url: 'https://evil.example/' },
-        { ...PARTNERS, url: '/\\evil.example/' },
+        { ...PARTNERS, spawn_url: '/\\evil.example/' },
         { ...PARTNERS, label: 3 },
         null
       ]

@@ -15,7 +15,7 @@ export interface IHubPage {
   user: string;
   serverUser: string;
   serverName: string;
-  /** The page's own Hub token (its person's, with the Hub's `read:users:groups!user` scope). */
+  /** The page's own Hub token: its person's, which may read their name and groups. */
   token: string;
 }
 
@@ -23,8 +23,7 @@ export interface IHubWorkspace {
   workspace: string;
   label: string;
   server: string;
-  ready: boolean;
-  url: string;
+  /** The Hub's spawn page: a running server's JupyterLab, or it starts the server first. */
   spawn_url: string;
 }
 
@@ -59,25 +58,10 @@ export function parseHubWorkspaces(answer: unknown): IHubWorkspace[] {
     typeof raw.workspace === 'string' &&
     typeof raw.label === 'string' &&
     typeof raw.server === 'string' &&
-    isLocalPath(raw.url) &&
     isLocalPath(raw.spawn_url)
-      ? [
-          {
-            workspace: raw.workspace,
-            label: raw.label,
-            server: raw.server,
-            ready: raw.ready === true,
-            url: raw.url,
-            spawn_url: raw.spawn_url
-          }
-        ]
+      ? [{ workspace: raw.workspace, label: raw.label, server: raw.server, spawn_url: raw.spawn_url }]
       : []
   );
-}
-
-/** Where choosing a workspace goes: its running JupyterLab, or the Hub's page that starts it. */
-export function destination(entry: IHubWorkspace): string {
-  return entry.ready ? URLExt.join(entry.url, 'lab') : entry.spawn_url;
 }
 
 /** This server's workspace among the person's (by server name: the same for every member). */

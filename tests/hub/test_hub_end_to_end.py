@@ -132,17 +132,19 @@ def test_the_top_bar_learns_a_persons_own_workspaces_and_their_servers(
     status, answer = workspaces(ada, {"Authorization": f"token {token}", **ATTACKER_FETCH})
     assert status == 200
     assert answer["user"] == ADA
-    by_server = {w["server"]: w for w in answer["workspaces"]}
     assert [w["label"] for w in answer["workspaces"]] == [
         "Analytical Engines",
         "Difference Partners",
         "Personal",
     ]
-    engines = by_server[server_name(ENGINES)]
-    assert (engines["workspace"], engines["ready"]) == (ENGINES, True)
-    assert engines["url"] == server_url(ADA, ENGINES)
-    assert engines["spawn_url"] == f"/hub/spawn/{quote(ADA)}/{server_name(ENGINES)}"
-    assert (by_server[""]["ready"], by_server[""]["spawn_url"]) == (False, f"/hub/spawn/{ADA}")
+    engines, _, personal = answer["workspaces"]
+    assert engines == {
+        "workspace": ENGINES,
+        "label": "Analytical Engines",
+        "server": server_name(ENGINES),
+        "spawn_url": f"/hub/spawn/{quote(ADA)}/{server_name(ENGINES)}",
+    }
+    assert (personal["server"], personal["spawn_url"]) == ("", f"/hub/spawn/{ADA}")
     # A person with one organization (or none) sees only theirs.
     vera, linus = sign_in(hub, VERA), sign_in(hub, LINUS)
     assert [w["workspace"] for w in workspaces(vera)[1]["workspaces"]] == [ENGINES, "personal"]
@@ -165,6 +167,29 @@ def test_a_script_on_another_page_cannot_read_a_persons_workspaces_with_her_cook
     assert workspaces(ada, same_origin)[0] == 403
     # No cookie, no token: nothing.
     assert workspaces(Browser(hub.url))[0] == 403
+
+
+def test_any_token_of_hers_reads_only_what_the_hub_lets_it_read_of_her(
+    hub: Hub, ada: Browser
+) -> None:
+    """JupyterHub lets every token of a person read their name and groups; the answer is her
+    groups with their names and spawn pages, nothing more (no server state, no roles)."""
+    ada.get("/hub/home")  # the Hub's page sets the _xsrf cookie its script sends
+    status, _, body = ada.get(
+        f"/hub/api/users/{quote(ADA)}/tokens",
+        method="POST",
+        body=json.dumps({"scopes": ["read:users:name!user"]}).encode(),
+        headers={"Content-Type": "application/json", **ada.xsrf_headers("/hub/")},
+    )
+    assert status == 201, (status, body)
+    narrow = {"Authorization": f"token {json.loads(body)['token']}"}
+    anonymous = Browser(hub.url)
+    status, answer = workspaces(anonymous, narrow)
+    assert status == 200
+    groups = json.loads(anonymous.get("/hub/api/user", headers=narrow)[2])["groups"]
+    assert {w["workspace"] for w in answer["workspaces"]} - {"personal"} == set(groups)
+    for entry in answer["workspaces"]:
+        assert set(entry) == {"workspace", "label", "server", "spawn_url"}
 
 
 def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float = 60) -> None:

@@ -191,7 +191,7 @@ def test_ada_switches_organizations_from_the_top_bar_starting_servers_as_needed(
     new_notebook(page)
     run_cell(page, "import os; print(os.getcwd())", str(hub.workspace(f"orgs/{PARTNERS}")))
 
-    # A modified click opens a running server in a new tab, straight into JupyterLab.
+    # A modified click opens a running server in a new tab (the Hub sends it straight there).
     with context.expect_page() as opened:
         open_menu(page).get_by_text("Analytical Engines").click(modifiers=["Control"])
     engines = opened.value
