@@ -158,7 +158,7 @@ def test_a_script_on_another_page_cannot_read_a_persons_workspaces_with_her_cook
     """The attack: Ada's browser runs a script of another origin (or of a page on the Hub's
     origin without the Hub's XSRF token) that fetches the list with her Hub cookie. The Hub's
     XSRF rule for cookie-authenticated API requests refuses it (checked: with
-    `HubWorkspacesHandler.check_xsrf_cookie` made a no-op, both requests below got 200 and
+    `HubWorkspacesHandler.check_xsrf_cookie` made a no-op, the first refused request got 200 and
     her organizations)."""
     assert workspaces(ada)[0] == 200  # a page load (navigation) of her own: allowed
     assert workspaces(ada, ATTACKER_FETCH)[0] == 403
