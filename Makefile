@@ -102,6 +102,7 @@ bench: env hub-env system-deps
 	$(PY) -m bench.http
 	$(PY) -m bench.sandbox
 	$(PY) -m bench.hub
+	$(PY) -m bench.hub_switcher
 
 format: env
 	$(VENV)/bin/ruff format .

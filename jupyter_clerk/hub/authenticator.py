@@ -35,6 +35,7 @@ from .org_roles import (
 from .revocations import RevocationHandler
 from .sessions import SessionStatusCache
 from .spawn import prepare_spawner
+from .workspaces import HubWorkspacesHandler
 
 
 def membership_state(membership: Membership) -> dict[str, Any]:
@@ -153,6 +154,7 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
         return [
             (r"/clerk/sign-in", ClerkHubLoginHandler),
             (r"/api/clerk/revocations", RevocationHandler),
+            (r"/api/clerk/workspaces", HubWorkspacesHandler),
         ]
 
     async def authenticate(self, handler: Any, data: dict[str, Any] | None) -> dict | None:

@@ -21,8 +21,10 @@ from ..workspaces.authorizer import ClerkAuthorizer
 from ..workspaces.resolution import Workspace
 from .server_env import role_actions_from_environment, workspace_from_environment
 
-# A JupyterLab page config that turns the Clerk front end off: behind the Hub, requests carry
-# the Hub's cookie, not Clerk tokens, and JupyterLab's own server settings must come back.
+# A JupyterLab page config for hub mode: the Clerk session, server settings, top bar and role
+# plugins off (behind the Hub, requests carry the Hub's cookie, not Clerk tokens, and
+# JupyterLab's own server settings come back), and the hub top bar on (`clerkHub`), which
+# switches between the person's servers at the Hub.
 FRONT_END_CONFIG = Path(__file__).parent / "singleuser_config"
 
 

@@ -6,7 +6,9 @@
  *   carry a fresh token and the tab's workspace (replaces the default plugin, disabled in
  *   package.json);
  * - `top-bar`: the organization switcher, who is signed in, and the signed-out and
- *   not-a-member notices.
+ *   not-a-member notices;
+ * - `hub-top-bar`: in hub mode (where the four above are disabled, see
+ *   jupyter_clerk/hub/singleuser_config), the switcher between the person's servers.
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -24,7 +26,14 @@ import { TabSession } from './session';
 import { ClerkJsSource, LocalInstanceSource } from './sources';
 import { ITabSession } from './token';
 import { TokenCache } from './tokens';
-import { addCommands, prefixDocumentTitle, userButton, workspaceSwitcher } from './topbar';
+import { hubPlugin } from './hub';
+import {
+  CommandIDs,
+  addCommands,
+  prefixDocumentTitle,
+  userButton,
+  workspaceSwitcher
+} from './topbar';
 import { tabWorkspace } from './workspace';
 
 const SIGN_IN_ATTEMPT_KEY = 'jupyter-clerk:sign-in-attempt';
@@ -120,11 +129,16 @@ const topBarPlugin: JupyterFrontEndPlugin<void> = {
     const [profile, offered] = await Promise.all([fetchProfile(session), choices]);
     const label = workspaceLabel(current, offered);
     prefixDocumentTitle(label);
-    app.shell.add(workspaceSwitcher(app.commands, current, label, offered), 'top', {
-      rank: 900
+    const switcher = workspaceSwitcher({
+      commands: app.commands,
+      command: CommandIDs.openWorkspace,
+      current,
+      label,
+      choices: offered
     });
+    app.shell.add(switcher, 'top', { rank: 900 });
     app.shell.add(userButton(app.commands, profile), 'top', { rank: 1000 });
   }
 };
 
-export default [sessionPlugin, serverSettingsPlugin, topBarPlugin, rolePlugin];
+export default [sessionPlugin, serverSettingsPlugin, topBarPlugin, rolePlugin, hubPlugin];

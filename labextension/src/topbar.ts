@@ -6,7 +6,7 @@ import { Menu, Widget } from '@lumino/widgets';
 
 import { IProfile, IWorkspaceChoice } from './people';
 import { TabSession } from './session';
-import { rememberWorkspace, workspaceUrl } from './workspace';
+import { rememberWorkspace, wantsNewTab, workspaceUrl } from './workspace';
 
 export const CommandIDs = {
   openWorkspace: 'jupyter-clerk:open-workspace',
@@ -45,16 +45,20 @@ function openBelow(menu: Menu, anchor: HTMLElement): void {
   menu.open(rect.left, rect.bottom);
 }
 
-/** The tab's organization; its menu switches this tab or opens another in a new tab. */
-export function workspaceSwitcher(
-  commands: CommandRegistry,
-  current: string,
-  label: string,
-  choices: IWorkspaceChoice[]
-): Widget {
-  const switcher = button('jp-ClerkWorkspaceSwitcher', 'Organization of this tab');
-  switcher.dataset.workspace = current;
-  switcher.textContent = label;
+export interface ISwitcherOptions {
+  commands: CommandRegistry;
+  /** Run with `{ workspace, label }`, plus `newTab: true` for a new tab. */
+  command: string;
+  /** The workspace shown as current ('' for none): not offered in this tab. */
+  current: string;
+  label: string;
+  choices: IWorkspaceChoice[];
+  /** Fresh choices each time the menu opens (null: keep the last ones). */
+  refresh?: () => Promise<IWorkspaceChoice[] | null>;
+}
+
+function switcherMenu(options: ISwitcherOptions, choices: IWorkspaceChoice[]): Menu {
+  const { commands, command, current } = options;
   const menu = new Menu({ commands });
   menu.addClass('jp-ClerkWorkspaceMenu');
   const newTab = new Menu({ commands });
@@ -62,13 +66,44 @@ export function workspaceSwitcher(
   for (const choice of choices) {
     const args = { workspace: choice.workspace, label: choice.label };
     if (choice.workspace !== current) {
-      menu.addItem({ command: CommandIDs.openWorkspace, args });
+      menu.addItem({ command, args });
     }
-    newTab.addItem({ command: CommandIDs.openWorkspace, args: { ...args, newTab: true } });
+    newTab.addItem({ command, args: { ...args, newTab: true } });
   }
   menu.addItem({ type: 'separator' });
   menu.addItem({ type: 'submenu', submenu: newTab });
-  switcher.onclick = () => openBelow(menu, switcher);
+  // A modified click on an item opens it in a new tab (Lumino's menus run commands on
+  // pointerup without telling them about the keys, so this listens first).
+  menu.node.addEventListener(
+    'pointerup',
+    event => {
+      const item = menu.activeItem;
+      if (event.button !== 0 || !wantsNewTab(event) || item?.type !== 'command') {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      menu.close();
+      void commands.execute(item.command, { ...item.args, newTab: true });
+    },
+    true
+  );
+  return menu;
+}
+
+/** The tab's workspace; its menu switches this tab, or opens another in a new tab. */
+export function workspaceSwitcher(options: ISwitcherOptions): Widget {
+  const switcher = button('jp-ClerkWorkspaceSwitcher', 'Organization of this tab');
+  switcher.dataset.workspace = options.current;
+  switcher.textContent = options.label;
+  let choices = options.choices;
+  let menu: Menu | null = null;
+  switcher.onclick = async () => {
+    choices = (await options.refresh?.()) ?? choices;
+    menu?.dispose();
+    menu = switcherMenu(options, choices);
+    openBelow(menu, switcher);
+  };
   return topBarItem('jp-clerk-workspace', switcher);
 }
 

@@ -45,3 +45,12 @@ export function withSocketCredentials(url: string, ticket: string, workspace: st
     workspace
   )}`;
 }
+
+/** Ctrl, ⌘ or Shift held while choosing: the browser's own gesture for a new tab. */
+export function wantsNewTab(event: {
+  ctrlKey: boolean;
+  metaKey: boolean;
+  shiftKey: boolean;
+}): boolean {
+  return event.ctrlKey || event.metaKey || event.shiftKey;
+}

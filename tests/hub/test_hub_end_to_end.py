@@ -8,6 +8,7 @@ membership, lose a session.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from contextlib import closing
@@ -97,6 +98,98 @@ def test_linus_asking_for_adas_organization_gets_403(hub: Hub) -> None:
     assert status == 403
     status, _, _ = linus.get(f"/hub/spawn/{quote(LINUS)}/{server_name(ENGINES)}")
     assert status == 403
+
+
+WORKSPACES = "/hub/api/clerk/workspaces"
+# What Chromium sends with a script's fetch() from a page on another port of the same host:
+# cookies are not scoped by port, so the Hub cookie goes along (same-site, cross-origin).
+ATTACKER_FETCH = {
+    "Origin": "http://127.0.0.1:1",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-site",
+    "Sec-Fetch-Dest": "empty",
+}
+
+
+def workspaces(browser: Browser, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    status, _, body = browser.get(WORKSPACES, headers=headers)
+    return status, json.loads(body) if status == 200 else {}
+
+
+def page_token(browser: Browser, user_id: str, org: str) -> str:
+    """The token JupyterHub puts in the page config of a JupyterLab page (the top bar's)."""
+    status, _, body = browser.get(server_url(user_id, org) + "lab")
+    assert status == 200, status
+    token = re.search(rb'"token": "([^"]+)"', body)
+    assert token, "no token in the page config"
+    return token.group(1).decode()
+
+
+def test_the_top_bar_learns_a_persons_own_workspaces_and_their_servers(
+    hub: Hub, ada: Browser
+) -> None:
+    token = page_token(ada, ADA, ENGINES)
+    status, answer = workspaces(ada, {"Authorization": f"token {token}", **ATTACKER_FETCH})
+    assert status == 200
+    assert answer["user"] == ADA
+    assert [w["label"] for w in answer["workspaces"]] == [
+        "Analytical Engines",
+        "Difference Partners",
+        "Personal",
+    ]
+    engines, _, personal = answer["workspaces"]
+    assert engines == {
+        "workspace": ENGINES,
+        "label": "Analytical Engines",
+        "server": server_name(ENGINES),
+        "spawn_url": f"/hub/spawn/{quote(ADA)}/{server_name(ENGINES)}",
+    }
+    assert (personal["server"], personal["spawn_url"]) == ("", f"/hub/spawn/{ADA}")
+    # A person with one organization (or none) sees only theirs.
+    vera, linus = sign_in(hub, VERA), sign_in(hub, LINUS)
+    assert [w["workspace"] for w in workspaces(vera)[1]["workspaces"]] == [ENGINES, "personal"]
+    assert [w["workspace"] for w in workspaces(linus)[1]["workspaces"]] == ["personal"]
+    assert ADA not in json.dumps(workspaces(linus)[1])
+
+
+def test_a_script_on_another_page_cannot_read_a_persons_workspaces_with_her_cookie(
+    hub: Hub, ada: Browser
+) -> None:
+    """The attack: Ada's browser runs a script of another origin (or of a page on the Hub's
+    origin without the Hub's XSRF token) that fetches the list with her Hub cookie. The Hub's
+    XSRF rule for cookie-authenticated API requests refuses it (checked: with
+    `HubWorkspacesHandler.check_xsrf_cookie` made a no-op, the first refused request got 200 and
+    her organizations)."""
+    assert workspaces(ada)[0] == 200  # a page load (navigation) of her own: allowed
+    assert workspaces(ada, ATTACKER_FETCH)[0] == 403
+    same_origin = {**ATTACKER_FETCH, "Sec-Fetch-Site": "same-origin"}
+    del same_origin["Origin"]
+    assert workspaces(ada, same_origin)[0] == 403
+    # No cookie, no token: nothing.
+    assert workspaces(Browser(hub.url))[0] == 403
+
+
+def test_any_token_of_hers_reads_only_what_the_hub_lets_it_read_of_her(
+    hub: Hub, ada: Browser
+) -> None:
+    """JupyterHub lets every token of a person read their name and groups; the answer is her
+    groups with their names and spawn pages, nothing more (no server state, no roles)."""
+    ada.get("/hub/home")  # the Hub's page sets the _xsrf cookie its script sends
+    status, _, body = ada.get(
+        f"/hub/api/users/{quote(ADA)}/tokens",
+        method="POST",
+        body=json.dumps({"scopes": ["read:users:name!user"]}).encode(),
+        headers={"Content-Type": "application/json", **ada.xsrf_headers("/hub/")},
+    )
+    assert status == 201, (status, body)
+    narrow = {"Authorization": f"token {json.loads(body)['token']}"}
+    anonymous = Browser(hub.url)
+    status, answer = workspaces(anonymous, narrow)
+    assert status == 200
+    groups = json.loads(anonymous.get("/hub/api/user", headers=narrow)[2])["groups"]
+    assert {w["workspace"] for w in answer["workspaces"]} - {"personal"} == set(groups)
+    for entry in answer["workspaces"]:
+        assert set(entry) == {"workspace", "label", "server", "spawn_url"}
 
 
 def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float = 60) -> None:
