@@ -62,6 +62,14 @@ class ClerkAuthenticator(ClerkSettings, Authenticator):
         "is trusted. With auth_refresh_age this bounds how late a revoked session is noticed "
         "when no webhook arrives.",
     ).tag(config=True)
+    server_token_cache_seconds = Integer(
+        60,
+        help="How long a single-user server trusts the Hub's answer about a browser's token "
+        "(its c.HubOAuth.cache_max_age; JupyterHub's own default is 300). It bounds how long "
+        "a tab already open on a server keeps working after the Hub deleted the person's "
+        "tokens or took their organization admin role away; each server asks the Hub once "
+        "per token per this many seconds.",
+    ).tag(config=True)
     cache_size = Integer(10_000, help="Sessions and people whose Clerk answers are kept.").tag(
         config=True
     )

@@ -28,6 +28,7 @@ SINGLEUSER_ARGS = (
     "--ClerkApp.configure_server=False",
     "--ServerApp.authorizer_class=jupyter_clerk.hub.singleuser.HubWorkspaceAuthorizer",
 )
+HUB_CHECK_CACHE_ARG = "--HubOAuth.cache_max_age"
 LABEL_PREFIX = "jupyter-clerk.dev"
 _SECRET_VARIABLES = ("CLERK_SECRET_KEY", "CLERK_WEBHOOK_SIGNING_SECRET", "JUPYTERHUB_CRYPT_KEY")
 
@@ -125,7 +126,10 @@ async def prepare_spawner(authenticator: Any, user: Any, spawner: Any) -> None:
         WORKSPACE_ENV: encode_workspace(workspace),
         ROLE_ACTIONS_ENV: encode_value(authenticator.role_actions),
     }
-    spawner.args = [a for a in spawner.args if a not in SINGLEUSER_ARGS] + list(SINGLEUSER_ARGS)
+    hub_check = f"{HUB_CHECK_CACHE_ARG}={authenticator.server_token_cache_seconds}"
+    ours = (*SINGLEUSER_ARGS, hub_check)
+    kept = [a for a in spawner.args if a not in ours and not a.startswith(HUB_CHECK_CACHE_ARG)]
+    spawner.args = [*kept, *ours]
     if hasattr(spawner, "volume_mounts") and hasattr(spawner, "extra_labels"):
         _configure_kubespawner(spawner, workspace, writable, authenticator.kube_mount_path)
     elif authenticator.workspaces_root:

@@ -11,8 +11,10 @@ from typing import Any
 import kubernetes_validate
 import kubespawner.spawner
 import pytest
+from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
 from kubernetes_asyncio.client import ApiClient
 from kubespawner import KubeSpawner
+from traitlets.config.loader import KVArgParseConfigLoader
 
 from jupyter_clerk.clerk_api.models import Membership
 from jupyter_clerk.hub.names import server_name
@@ -68,6 +70,7 @@ AUTHENTICATOR = SimpleNamespace(
     personal_workspaces=True,
     kube_mount_path="/home/jovyan/work",
     role_actions=ClerkAuthorizer.class_traits()["role_actions"].default(),
+    server_token_cache_seconds=45,
 )
 
 
@@ -164,6 +167,20 @@ def test_the_single_user_server_receives_the_hubs_role_mapping() -> None:
     custom = SimpleNamespace(**{**vars(AUTHENTICATOR), "role_actions": CUSTOM_ROLE_ACTIONS})
     env = environment(manifest(LINUS, PARTNERS, authenticator=custom))
     assert role_actions_from_environment(env) == CUSTOM_ROLE_ACTIONS
+
+
+def test_the_single_user_server_trusts_the_hubs_token_check_only_as_long_as_configured(
+    monkeypatch,
+) -> None:
+    """JupyterHub's default is 300 s: a tab open on a member's server would outlive the
+    Hub taking an admin's role or tokens away by up to five minutes."""
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "hub-token-for-this-server")
+    args = manifest(ADA, ENGINES)["spec"]["containers"][0]["args"]
+    token_cache = [a for a in args if a.startswith("--HubOAuth.cache_max_age=")]
+    assert token_cache == ["--HubOAuth.cache_max_age=45"]
+    # The option is the one the single-user server's own identity provider reads.
+    provider = JupyterHubIdentityProvider(config=KVArgParseConfigLoader(token_cache).load_config())
+    assert provider.hub_auth.cache_max_age == 45
 
 
 def test_two_organizations_of_one_person_get_different_volumes_and_one_org_shares_one() -> None:
