@@ -108,29 +108,48 @@ class ExpiringLRU(Generic[K, V]):
                     del self._index[tag]
 
 
+Current = Callable[[], bool]
+
+
 class SingleFlight(Generic[K, V]):
     """At most one load per key at a time. A caller that gives up (a closed request) stops
-    waiting, never the load the others wait for."""
+    waiting, never the load the others wait for.
+
+    A load is given `current()`, False once `forget` or `clear` ran after it started: what it
+    read may predate that invalidation, so it must not be stored (a revoked session cached
+    as active, a removed member's membership). Callers after `forget` start a new load."""
 
     def __init__(self) -> None:
         self._loads: dict[K, asyncio.Future[V]] = {}
+        self.generation = 0  # bumped by every invalidation
 
     def __contains__(self, key: object) -> bool:
         return key in self._loads
 
-    def start(self, key: K, load: Callable[[], Awaitable[V]]) -> asyncio.Future[V]:
-        """The load running for `key`, or `load()` started now."""
+    def __len__(self) -> int:
+        return len(self._loads)
+
+    def start(self, key: K, load: Callable[[Current], Awaitable[V]]) -> asyncio.Future[V]:
+        """The load running for `key`, or `load(current)` started now."""
         future = self._loads.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._run(key, load))
+            generation = self.generation
+            future = asyncio.ensure_future(load(lambda: generation == self.generation))
             self._loads[key] = future
+            future.add_done_callback(lambda done: self._drop(key, done))
         return future
 
-    async def run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+    async def run(self, key: K, load: Callable[[Current], Awaitable[V]]) -> V:
         return await asyncio.shield(self.start(key, load))
 
-    async def _run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        try:
-            return await load()
-        finally:
-            self._loads.pop(key, None)
+    def forget(self, key: K) -> None:
+        self.generation += 1
+        self._loads.pop(key, None)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._loads.clear()
+
+    def _drop(self, key: K, done: asyncio.Future[V]) -> None:
+        if self._loads.get(key) is done:  # not a newer load started after `forget`
+            del self._loads[key]

@@ -143,7 +143,7 @@ class JwksKeys:
             if self._last_attempt is not None and now - self._last_attempt < self._cooldown:
                 return
             self._last_attempt = now
-        await self._loads.run("jwks", self._load)
+        await self._loads.run("jwks", lambda _current: self._load())  # nothing invalidates it
 
     async def _load(self) -> None:
         self.fetch_count += 1

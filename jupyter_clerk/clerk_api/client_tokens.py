@@ -21,10 +21,11 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ..auth.claims import Organization
 from ..auth.tokens import split_token, strict_json, token_digest
-from ..cache import ExpiringLRU, SingleFlight
+from ..cache import Current, ExpiringLRU, SingleFlight
 from ..errors import TokenError
 from .client import BackendAPIError, BackendUnavailable, RateLimited
 from .models import Client, Membership, Session
@@ -164,13 +165,15 @@ class ClientTokenResolver:
             wait = self._bucket.take()
             if wait:
                 raise ClientTokensUnavailable(max(1.0, math.ceil(wait)))
-        return await self._loads.run(digest, lambda: self._load(digest, token))
+        return await self._loads.run(digest, partial(self._load, digest, token))
 
     def discard_tagged(self, tag: tuple[str, str]) -> int:
-        """Drops the cached sessions of one session, user or organization; returns how many."""
+        """Drops the cached sessions of one session, user or organization; returns how many.
+        Lookups under way may have read the session before it ended: they store nothing."""
+        self._loads.clear()
         return self._entries.discard_tagged(tag)
 
-    async def _load(self, digest: bytes, token: str) -> Session:
+    async def _load(self, digest: bytes, token: str, current: Current) -> Session:
         try:
             client = await self._verify_client(token)
             session = choose_session(client)
@@ -187,7 +190,8 @@ class ClientTokenResolver:
             raise
         # Never trusted past the session's own expiry.
         remaining = session.expire_at / 1000 - time.time()
-        self._store(digest, _Entry(self._clock() + min(self._ttl, remaining), session, None))
+        if current():
+            self._store(digest, _Entry(self._clock() + min(self._ttl, remaining), session, None))
         return session
 
     def _store(self, digest: bytes, entry: _Entry) -> None:

@@ -10,14 +10,14 @@ bound is passed, or for a user not in the cache, a failing Backend API fails clo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from tornado import web
 
-from ..cache import ExpiringLRU
+from ..cache import Current, ExpiringLRU, SingleFlight
 from .client import BackendAPIError, BackendUnavailable, NotFound, RateLimited
 from .models import Membership
 
@@ -55,16 +55,13 @@ class MembershipCache:
         self._stale = stale
         self._clock = clock
         # (read at, memberships), kept until ttl + stale; invalidated by user or organization,
-        # and a lookup that an invalidation overtook is not stored (the generation below).
+        # and a lookup that an invalidation overtook is not stored (SingleFlight's `current`).
         self._entries: ExpiringLRU[str, tuple[float, dict[str, Membership]]] = ExpiringLRU(
             max_users, clock, lambda entry: [("organization", org) for org in entry[1]]
         )
-        self._in_flight: dict[str, asyncio.Future[dict[str, Membership]]] = {}
+        self._loads: SingleFlight[str, dict[str, Membership]] = SingleFlight()
         # A 429 slows down the lookups of the user it answered, not everyone's.
         self._not_before: ExpiringLRU[str, float] = ExpiringLRU(max_users, clock)
-        # Bumped by every invalidation: a lookup that started before one must not store
-        # what it read, or a removed member would keep access until the TTL.
-        self._generation = 0
         self.lookups = 0
 
     async def membership(self, user_id: str, organization_id: str) -> Membership | None:
@@ -90,10 +87,9 @@ class MembershipCache:
         """Reads them from Clerk now (or joins the read in flight), never serving stale ones:
         the revalidation of open sockets needs the current answer, not the bounded-stale one."""
         for _ in range(_ATTEMPTS):
-            generation = self._generation
-            future = self._in_flight.get(user_id) or self._start_lookup(user_id)
-            memberships = await asyncio.shield(future)
-            if generation == self._generation:
+            generation = self._loads.generation
+            memberships = await self._loads.run(user_id, partial(self._load, user_id))
+            if generation == self._loads.generation:
                 break
             # An invalidation came while we waited: the answer may predate it; ask again.
         return memberships
@@ -103,37 +99,25 @@ class MembershipCache:
         self._ttl *= backoff
 
     def invalidate_user(self, user_id: str) -> None:
-        self._generation += 1
         self._entries.pop(user_id)
-        self._in_flight.pop(user_id, None)  # later callers must not join an older lookup
+        self._loads.forget(user_id)  # later callers must not join an older lookup
 
     def invalidate_organization(self, organization_id: str) -> None:
-        self._generation += 1
         self._entries.discard_tagged(("organization", organization_id))
-        self._in_flight.clear()
+        self._loads.clear()
 
     def _refresh_in_background(self, user_id: str) -> None:
-        if user_id in self._in_flight or self._not_before.get(user_id) is not None:
+        if user_id in self._loads or self._not_before.get(user_id) is not None:
             return
-        future = self._start_lookup(user_id)
+        future = self._loads.start(user_id, partial(self._load, user_id))
         # Whoever is served the stale entry does not wait; the failure is logged by _load.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
-    def _start_lookup(self, user_id: str) -> asyncio.Future[dict[str, Membership]]:
-        future = asyncio.ensure_future(self._load(user_id))
-        self._in_flight[user_id] = future
-        # Runs before any waiter resumes; an invalidation may have replaced the entry since.
-        future.add_done_callback(
-            lambda done: self._in_flight.get(user_id) is done and self._in_flight.pop(user_id)
-        )
-        return future
-
-    async def _load(self, user_id: str) -> dict[str, Membership]:
+    async def _load(self, user_id: str, current: Current) -> dict[str, Membership]:
         not_before = self._not_before.get(user_id)
         if not_before is not None:
             raise MembershipsUnavailable(not_before - self._clock())
         self.lookups += 1
-        generation = self._generation
         try:
             found = await self._lookup(user_id)
         except NotFound:
@@ -151,7 +135,7 @@ class MembershipCache:
             log.error("Clerk's Backend API refused a membership lookup: %s", exc)
             raise MembershipsUnavailable() from None
         memberships = {m.organization_id: m for m in found if m.user_id == user_id}
-        if generation == self._generation:
+        if current():
             now = self._clock()
             self._entries.put(user_id, (now, memberships), now + self._ttl + self._stale)
         return memberships

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
-from ..cache import ExpiringLRU, SingleFlight
+from ..cache import Current, ExpiringLRU, SingleFlight
 from .client import BackendAPIError
 from .models import User
 
@@ -37,21 +38,19 @@ class ProfileCache:
         # (None,) stands for "Clerk could not say": no profile, for failure_ttl.
         self._entries: ExpiringLRU[str, tuple[User | None]] = ExpiringLRU(max_users, clock)
         self._loads: SingleFlight[str, User | None] = SingleFlight()
-        self._generation = 0  # an invalidation during a lookup keeps its result out
         self.lookups = 0
 
     async def profile(self, user_id: str) -> User | None:
         cached = self._entries.get(user_id)
         if cached is not None:
             return cached[0]
-        return await self._loads.run(user_id, lambda: self._load(user_id))
+        return await self._loads.run(user_id, partial(self._load, user_id))
 
     def invalidate(self, user_id: str) -> None:
-        self._generation += 1
         self._entries.pop(user_id)
+        self._loads.forget(user_id)
 
-    async def _load(self, user_id: str) -> User | None:
-        generation = self._generation
+    async def _load(self, user_id: str, current: Current) -> User | None:
         self.lookups += 1
         try:
             user: User | None = await self._get_user(user_id)
@@ -59,6 +58,6 @@ class ProfileCache:
         except BackendAPIError as exc:
             log.info("No Clerk profile for %s: %s", user_id, exc)
             user, ttl = None, self._failure_ttl
-        if generation == self._generation:
+        if current():
             self._entries.put(user_id, (user,), self._clock() + ttl)
         return user

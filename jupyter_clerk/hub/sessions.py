@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
-from ..cache import ExpiringLRU, SingleFlight
+from ..cache import Current, ExpiringLRU, SingleFlight
 from ..clerk_api.client import BackendAPIError, NotFound
 from ..clerk_api.models import Session
 
@@ -41,14 +42,15 @@ class SessionStatusCache:
         cached = self._entries.get(session_id)
         if cached is not None:
             return cached == (user_id, True)
-        owner, active = await self._loads.run(session_id, lambda: self._load(session_id))
+        owner, active = await self._loads.run(session_id, partial(self._load, session_id))
         return active and owner == user_id
 
     def forget(self, session_id: str) -> None:
         """A webhook said the session ended: the next check must ask Clerk."""
         self._entries.pop(session_id)
+        self._loads.forget(session_id)
 
-    async def _load(self, session_id: str) -> tuple[str, bool]:
+    async def _load(self, session_id: str, current: Current) -> tuple[str, bool]:
         self.lookups += 1
         try:
             session = await self._lookup(session_id)
@@ -58,5 +60,6 @@ class SessionStatusCache:
             return ("", False)  # not cached: the next check asks again
         else:
             result = (session.user_id, session.status == "active")
-        self._entries.put(session_id, result, self._clock() + self._ttl)
+        if current():
+            self._entries.put(session_id, result, self._clock() + self._ttl)
         return result
