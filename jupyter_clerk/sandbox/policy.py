@@ -21,7 +21,7 @@ from traitlets import Enum, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
-from ..settings_env import env_int, env_str
+from ..settings_env import env_str
 from ..workspaces.kernel_env import scrub_environment
 from . import launcher as launcher_script
 from .command import WORKSPACE, SandboxLayout, bwrap_argv
@@ -133,6 +133,7 @@ class ClerkSandbox(LoggingConfigurable):
 
     protections = Protections()
     _task_groups_work: bool | None = None  # found out on the first sandbox
+    _tasks_by_default = False  # max_tasks neither configured nor from the environment
 
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     user_id = Int(
@@ -162,6 +163,7 @@ class ClerkSandbox(LoggingConfigurable):
         "for root) (0: none).",
     ).tag(config=True)
     max_tasks = Int(
+        min=0,
         help="Processes and threads one sandbox may have at once, counted for that sandbox "
         "alone through a pids cgroup of its own (0: no limit). max_processes cannot do this: "
         "it counts per OS user, which all sandboxes share, so one kernel reaching it would "
@@ -203,7 +205,16 @@ class ClerkSandbox(LoggingConfigurable):
 
     @default("max_tasks")
     def _default_max_tasks(self) -> int:
-        return env_int(TASKS_VARIABLE, DEFAULT_MAX_TASKS)
+        value = os.environ.get(TASKS_VARIABLE, "").strip()
+        self._tasks_by_default = not value
+        if not value:
+            return DEFAULT_MAX_TASKS
+        if not value.isdigit():
+            raise ClerkConfigError(
+                f"${TASKS_VARIABLE}={value!r}: c.ClerkSandbox.max_tasks is a whole number "
+                "(0: no limit)."
+            )
+        return int(value)
 
     @default("network")
     def _default_network(self) -> str:
@@ -255,7 +266,8 @@ class ClerkSandbox(LoggingConfigurable):
         return os.path.join(os.path.realpath(server_root), *parts[:2]), inside
 
     def task_limit(self) -> str:
-        """The launcher's TASKS argument: `max_tasks` where task groups work here, else "-"."""
+        """The launcher's TASKS argument: `max_tasks` where task groups work here, else "-".
+        A limit the operator set must hold or stop the start; the default only warns."""
         if self.max_tasks <= 0:
             return "-"
         if self._task_groups_work is None:
@@ -263,6 +275,13 @@ class ClerkSandbox(LoggingConfigurable):
                 os.rmdir(launcher_script.new_task_group(self.max_tasks))
                 self._task_groups_work = True
             except OSError as error:
+                if not self._tasks_by_default:
+                    raise ClerkConfigError(
+                        f"c.ClerkSandbox.max_tasks (${TASKS_VARIABLE}) is set, but no pids cgroup "
+                        f"can be made here ({error}): run the server as root where it may write "
+                        "the pids cgroup (with cgroup v2, in a delegated subtree whose own "
+                        "cgroup holds no process), or set it to 0."
+                    ) from None
                 self._task_groups_work = False
                 self.log.warning(
                     "Sandbox: c.ClerkSandbox.max_tasks (%s) is not applied, since no pids "

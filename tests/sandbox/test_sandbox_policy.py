@@ -140,17 +140,42 @@ def test_server_refuses_to_start_when_bubblewrap_cannot_run(tmp_path):
     assert "bubblewrap (/nonexistent/bwrap) is not installed" in result.stderr
 
 
-def test_without_a_pids_cgroup_the_task_limit_is_dropped_with_a_warning(monkeypatch, caplog):
+def test_without_a_pids_cgroup_the_default_task_limit_is_dropped_with_a_warning(
+    monkeypatch, caplog
+):
+    from jupyter_clerk.sandbox import launcher
+
+    monkeypatch.delenv("CLERK_SANDBOX_MAX_TASKS", raising=False)
+    monkeypatch.setattr(launcher, "_pids_hierarchy", lambda: None)
+    assert ClerkSandbox().task_limit() == "-"
+    assert "c.ClerkSandbox.max_tasks (CLERK_SANDBOX_MAX_TASKS) is not applied" in caplog.text
+    assert "no pids cgroup hierarchy" in caplog.text
+
+
+@pytest.mark.parametrize("source", ["config", "environment"])
+def test_a_task_limit_the_operator_set_stops_the_start_where_it_cannot_hold(monkeypatch, source):
     from jupyter_clerk.sandbox import launcher
 
     monkeypatch.setattr(launcher, "_pids_hierarchy", lambda: None)
-    policy = ClerkSandbox(max_tasks=64)
-    assert policy.task_limit() == "-"
-    assert "c.ClerkSandbox.max_tasks (CLERK_SANDBOX_MAX_TASKS) is not applied" in caplog.text
-    assert "no pids cgroup hierarchy" in caplog.text
+    if source == "environment":
+        monkeypatch.setenv("CLERK_SANDBOX_MAX_TASKS", "64")
+        policy = ClerkSandbox()
+    else:
+        policy = ClerkSandbox(max_tasks=64)
+    with pytest.raises(ClerkConfigError, match=r"max_tasks \(\$CLERK_SANDBOX_MAX_TASKS\) is set"):
+        policy.task_limit()
 
 
 def test_the_task_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("CLERK_SANDBOX_MAX_TASKS", "77")
     assert ClerkSandbox().max_tasks == 77
     assert ClerkSandbox(max_tasks=0).task_limit() == "-"
+
+
+@pytest.mark.parametrize("value", ["many", "-5", "1e3"])
+def test_a_malformed_task_limit_names_the_setting_and_the_variable(monkeypatch, value):
+    monkeypatch.setenv("CLERK_SANDBOX_MAX_TASKS", value)
+    with pytest.raises(
+        ClerkConfigError, match=r"CLERK_SANDBOX_MAX_TASKS.*c.ClerkSandbox.max_tasks"
+    ):
+        ClerkSandbox().task_limit()
