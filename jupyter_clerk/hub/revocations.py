@@ -15,6 +15,10 @@ scope `custom:clerk:revoke`.
   actions than the running server of that organization was started with, that server stops;
 - organization deleted: every person's server of that organization stops, and its group and
   admin role are deleted.
+
+A server still starting cannot be stopped by the Hub: the answer comes at once (groups, roles
+and tokens have changed, and new spawns are refused), and the server is stopped in the
+background as soon as it has started, within the spawner's own start and HTTP timeouts.
 """
 
 from __future__ import annotations
