@@ -156,7 +156,10 @@ class RevocationHandler(APIHandler):
             self.log.error("%s/%s still starting after a revocation: not stopped", user.name, name)
         elif spawner.ready and spawner.pending is None:
             self.log.info("Stopping %s/%s, started after a revocation", user.name, name)
-            await self.stop_single_user(user, name)
+            try:
+                await self.stop_single_user(user, name)
+            except Exception:  # nobody awaits this task: say it here
+                self.log.exception("Could not stop %s/%s after a revocation", user.name, name)
 
 
 def lost_rights(spawner: Any, now: frozenset[str]) -> bool:
