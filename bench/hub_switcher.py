@@ -1,9 +1,10 @@
 """Hub mode's top bar: what its list of workspaces costs the Hub, in one run.
 
 `GET /hub/api/clerk/workspaces` (asked at every JupyterLab page load and whenever the switcher
-menu opens) against the Hub's own `GET /hub/api/user` with the same token, taken in turns,
-through the proxy. Both read the person from the token; the list adds the membership cache and
-the names. Expect about the same (≈1×).
+menu opens) against the Hub's own `GET /hub/api/user` with the same token (the one a JupyterLab
+page holds, the only token the list takes), taken in turns, through the proxy. Both read the
+person from the token; the list adds the membership cache and the names. Expect about the
+same (≈1×).
 
     .venv/bin/python -m bench.hub_switcher [--requests 300]
 """
@@ -11,28 +12,13 @@ the names. Expect about the same (≈1×).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
-from tests.hub.stack import ADA, Browser, run_hub
-
-
-def signed_in_token(browser: Browser) -> str:
-    """A Hub API token of Ada's, made the way the Hub's token page makes one."""
-    browser.get("/hub/clerk/sign-in?next=%2Fhub%2Fhome")
-    status, _, body = browser.get(
-        f"/hub/api/users/{urllib.parse.quote(ADA)}/tokens",
-        method="POST",
-        body=json.dumps({"scopes": ["read:users:name!user"]}).encode(),
-        headers={"Content-Type": "application/json", **browser.xsrf_headers("/hub/")},
-    )
-    if status != 201:
-        raise RuntimeError(f"could not make a token: {status}")
-    return json.loads(body)["token"]
+from tests.hub.stack import ADA, ENGINES, Browser, run_hub
+from tests.hub.test_hub_end_to_end import open_server, page_token, sign_in
 
 
 def per_request_ms(client: Browser, path: str, token: str, count: int) -> float:
@@ -50,8 +36,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp, run_hub(Path(tmp), webhooks=False) as hub:
-        browser = hub.browser(ADA)
-        token = signed_in_token(browser)
+        browser = sign_in(hub, ADA)
+        open_server(browser, ADA, ENGINES)
+        token = page_token(browser, ADA, ENGINES)
         client = Browser(hub.url)
         paths = {"list": "/hub/api/clerk/workspaces", "baseline": "/hub/api/user"}
         for path in paths.values():  # warm both (the membership cache included)

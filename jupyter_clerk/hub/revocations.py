@@ -15,12 +15,17 @@ scope `custom:clerk:revoke`.
   actions than the running server of that organization was started with, that server stops;
 - organization deleted: every person's server of that organization stops, and its group and
   admin role are deleted.
+
+A server still starting cannot be stopped by the Hub: the answer comes at once (groups, roles
+and tokens have changed, and new spawns are refused), and the server is stopped in the
+background as soon as it has started, within the spawner's own start and HTTP timeouts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from jupyterhub import orm
@@ -37,6 +42,9 @@ from .spawn import organization_workspace
 
 REVOKE_SCOPE = "custom:clerk:revoke"
 KINDS = ("session", "user", "membership", "role", "organization")
+STARTING_POLL = 0.25  # seconds between looks at a server that was starting at a revocation
+SPAWN_SLACK = 10.0  # seconds past the spawner's own start and HTTP timeouts
+_BACKGROUND: set[asyncio.Future[None]] = set()  # stops waiting for a spawn: kept referenced
 
 
 class RevocationHandler(APIHandler):
@@ -128,12 +136,30 @@ class RevocationHandler(APIHandler):
             if spawner is None or not (spawner.active or spawner.ready):
                 continue
             if spawner.pending == "spawn":
-                # Stopping a starting server fails in the Hub; Clerk retries the delivery.
-                raise web.HTTPError(503, f"{user.name}/{name} is starting: try again.")
-            if spawner.pending != "stop":
+                # The Hub cannot stop a server while it starts: stop it once it has.
+                task = asyncio.ensure_future(self._stop_after_start(user, name, spawner))
+                _BACKGROUND.add(task)
+                task.add_done_callback(_BACKGROUND.discard)
+                stopped.append(name)
+            elif spawner.pending != "stop":
                 await self.stop_single_user(user, name)
                 stopped.append(name)
         return stopped
+
+    async def _stop_after_start(self, user: Any, name: str, spawner: Any) -> None:
+        """Wait (as long as the Hub itself lets a spawn take) for a starting server, then
+        stop it: what it was started with has been revoked meanwhile."""
+        deadline = time.monotonic() + spawner.start_timeout + spawner.http_timeout + SPAWN_SLACK
+        while spawner.pending == "spawn" and time.monotonic() < deadline:
+            await asyncio.sleep(STARTING_POLL)
+        if spawner.pending == "spawn":
+            self.log.error("%s/%s still starting after a revocation: not stopped", user.name, name)
+        elif spawner.ready and spawner.pending is None:
+            self.log.info("Stopping %s/%s, started after a revocation", user.name, name)
+            try:
+                await self.stop_single_user(user, name)
+            except Exception:  # nobody awaits this task: say it here
+                self.log.exception("Could not stop %s/%s after a revocation", user.name, name)
 
 
 def lost_rights(spawner: Any, now: frozenset[str]) -> bool:

@@ -3,15 +3,19 @@
 Each workspace is one of the person's servers (the personal one, one per organization, as
 `spawn.workspace_for` allows them) with its organization's name and the Hub's spawn page for
 it, which sends a running server's tab straight there and starts any other (showing its
-progress). There is no user parameter: whoever asks (a Hub admin or an organization's admin
-included) gets their own list, never anyone else's.
+progress). There is no user parameter: the answer is the list of the person the credential
+belongs to (a Hub admin or an organization's admin included), whoever that is.
 
-Authenticated as any Hub API request: a token (JupyterLab sends the one JupyterHub puts in its
-page config), or the Hub cookie under the Hub's XSRF rules, which refuse a script's
-cookie-only request from any other page. JupyterHub lets every token of a person read that
-person's name and groups (its "identify" scopes, whatever else the token may do); the answer is
-those groups, with their names, and nothing more: no server state (that needs `read:servers`,
-which the page's token does not have), no roles. It is never cached.
+Only two credentials are taken, the two a person's browser holds:
+- the Hub cookie, under the Hub's XSRF rules, which refuse a script's cookie-only request
+  from any other page;
+- an OAuth access token the Hub issued to a single-user server's OAuth client for that
+  person: the token JupyterHub puts in a JupyterLab page's config.
+Every other token is refused, above all a server's own API token (`JUPYTERHUB_API_TOKEN`),
+which its kernels inherit: an organization's admin may run code in a member's server of that
+organization, and must not learn the member's other organizations there. Tokens made on the
+Hub's token page and services' tokens are refused too. The answer is the person's groups with
+their names, no server state, no roles; it is never cached.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from jupyterhub import orm
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
-from ..clerk_api.client import BackendAPIError
+from ..auth.claims import USER_ID, valid_id
 from ..clerk_api.models import Membership
 from ..workspaces.resolution import PERSONAL
 from .names import server_name
@@ -53,11 +58,15 @@ class HubWorkspacesHandler(APIHandler):
         user = self.current_user
         if not isinstance(user, User):  # nobody, or a service: services have no workspaces
             raise web.HTTPError(403, "Only a signed-in person has workspaces.")
+        if not valid_id(USER_ID, user.name):  # a Hub user left by another authenticator
+            raise web.HTTPError(403, "Only a person signed in with Clerk has workspaces.")
+        if not from_a_persons_browser(self.get_token()):
+            raise web.HTTPError(
+                403, "Workspaces are listed for the Hub's sign-in cookie or a JupyterLab page only."
+            )
         authenticator = self.authenticator
-        try:
-            memberships = await authenticator.memberships.memberships(user.name)
-        except BackendAPIError:
-            raise web.HTTPError(503, "Clerk did not answer: try again in a moment.") from None
+        # When Clerk cannot be asked, this raises MembershipsUnavailable: a clear 503.
+        memberships = await authenticator.memberships.memberships(user.name)
         entries = workspace_entries(memberships, authenticator.personal_workspaces)
         spawn = url_path_join(self.hub.base_url, "spawn", quote(user.name, safe=""))
         for entry in entries:
@@ -65,3 +74,13 @@ class HubWorkspacesHandler(APIHandler):
             entry["spawn_url"] = url_path_join(spawn, name) if name else spawn
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"user": user.name, "workspaces": entries}))
+
+
+def from_a_persons_browser(token: orm.APIToken | None) -> bool:
+    """Whether the request's credential is one a browser holds: no token (the Hub cookie,
+    whose XSRF rules the Hub has applied), or a token issued through OAuth to a single-user
+    server (JupyterHub issues those only to a cookie-signed-in browser, never to a token)."""
+    if token is None:
+        return True
+    client = token.oauth_client
+    return client is not None and client.spawner is not None

@@ -15,7 +15,11 @@ export interface IHubPage {
   user: string;
   serverUser: string;
   serverName: string;
-  /** The page's own Hub token: its person's, which may read their name and groups. */
+  /**
+   * The page's own Hub token: an OAuth token the Hub issued to this server for the person
+   * looking at the page. Besides the Hub cookie, it is the only credential the workspaces
+   * endpoint takes (not the server's own token, which its kernels inherit).
+   */
   token: string;
 }
 

@@ -7,12 +7,15 @@ membership, lose a session.
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import sqlite3
 import time
 from contextlib import closing
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
@@ -169,27 +172,23 @@ def test_a_script_on_another_page_cannot_read_a_persons_workspaces_with_her_cook
     assert workspaces(Browser(hub.url))[0] == 403
 
 
-def test_any_token_of_hers_reads_only_what_the_hub_lets_it_read_of_her(
-    hub: Hub, ada: Browser
-) -> None:
-    """JupyterHub lets every token of a person read their name and groups; the answer is her
-    groups with their names and spawn pages, nothing more (no server state, no roles)."""
+def test_tokens_other_than_a_pages_cannot_read_a_persons_workspaces(hub: Hub, ada: Browser) -> None:
+    """A token she makes on the Hub's token page may read her name and groups at the Hub,
+    but not her workspaces: only her cookie or a JupyterLab page's token do."""
     ada.get("/hub/home")  # the Hub's page sets the _xsrf cookie its script sends
     status, _, body = ada.get(
         f"/hub/api/users/{quote(ADA)}/tokens",
         method="POST",
-        body=json.dumps({"scopes": ["read:users:name!user"]}).encode(),
+        body=json.dumps({"scopes": ["read:users:name!user", "read:users:groups!user"]}).encode(),
         headers={"Content-Type": "application/json", **ada.xsrf_headers("/hub/")},
     )
     assert status == 201, (status, body)
-    narrow = {"Authorization": f"token {json.loads(body)['token']}"}
+    made = {"Authorization": f"token {json.loads(body)['token']}"}
     anonymous = Browser(hub.url)
-    status, answer = workspaces(anonymous, narrow)
-    assert status == 200
-    groups = json.loads(anonymous.get("/hub/api/user", headers=narrow)[2])["groups"]
-    assert {w["workspace"] for w in answer["workspaces"]} - {"personal"} == set(groups)
-    for entry in answer["workspaces"]:
-        assert set(entry) == {"workspace", "label", "server", "spawn_url"}
+    assert json.loads(anonymous.get("/hub/api/user", headers=made)[2])["name"] == ADA
+    status, _, body = anonymous.get(WORKSPACES, headers=made)
+    assert status == 403, body
+    assert b"Engines" not in body
 
 
 def wait_stopped(browser: Browser, user_id: str, org: str | None, timeout: float = 60) -> None:
@@ -261,6 +260,73 @@ def test_an_organization_admin_manages_that_organizations_servers_and_nothing_el
     wait_stopped(vera, VERA, ENGINES)
     _, _, body = vera.get(f"/hub/api/users/{quote(VERA)}")
     assert "" in json.loads(body)["servers"], "Vera's personal server must still run"
+
+
+def consent(browser: Browser, page: tuple[int, str, bytes]) -> None:
+    """Press "Authorize" on the Hub's OAuth consent page (someone else's server)."""
+    status, url, body = page
+    assert status == 200 and "/hub/api/oauth2/authorize" in url, (status, url)
+    form = body.decode()
+    fields = [("_xsrf", html.unescape(re.search(r'name="_xsrf" value="([^"]*)"', form)[1]))]
+    fields += [
+        ("scopes", html.unescape(v)) for v in re.findall(r'name="scopes" value="([^"]*)"', form)
+    ]
+    parts = urlsplit(url)
+    status, _, _ = browser.get(
+        f"{parts.path}?{parts.query}",
+        method="POST",
+        body=urlencode(fields).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 200, status
+
+
+def kernel_environment(user_id: str, server: str) -> dict[str, str]:
+    """What `os.environ` holds in a kernel of that server (read from /proc: same OS user)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        environ = dict(
+            v.decode(errors="replace").split("=", 1) for v in raw.split(b"\0") if b"=" in v
+        )
+        if (
+            b"ipykernel" in command
+            and environ.get("JUPYTERHUB_USER") == user_id
+            and environ.get("JUPYTERHUB_SERVER_NAME") == server
+        ):
+            return environ
+    raise AssertionError(f"no kernel of {user_id}/{server}")
+
+
+def test_code_an_admin_runs_in_a_members_server_cannot_list_her_other_organizations(
+    hub: Hub, ada: Browser
+) -> None:
+    """The attack (found in review): Grace, admin of Difference Partners only, runs a kernel in
+    Ada's Difference Partners server; the kernel inherits the server's own Hub token, which
+    JupyterHub lets read Ada's name and groups. The endpoint refuses it (checked: with
+    `from_a_persons_browser` answering True, the request got 200 and "Analytical Engines")."""
+    grace = sign_in(hub, GRACE)
+    partners = server_url(ADA, PARTNERS)
+    consent(grace, grace.get(partners + "lab"))
+    assert grace.send("POST", partners + "api/kernels", {"name": "python3"}) == 201
+    token = kernel_environment(ADA, server_name(PARTNERS))["JUPYTERHUB_API_TOKEN"]
+    as_the_server = {"Authorization": f"token {token}"}
+    anonymous = Browser(hub.url)
+    assert json.loads(anonymous.get("/hub/api/user", headers=as_the_server)[2])["name"] == ADA
+    status, _, body = anonymous.get(WORKSPACES, headers=as_the_server)
+    assert status == 403, body
+    assert b"Engines" not in body
+    # Grace's own page token in that server lists her own workspaces, not Ada's.
+    status, answer = workspaces(
+        Browser(hub.url), {"Authorization": f"token {page_token(grace, ADA, PARTNERS)}"}
+    )
+    assert status == 200
+    assert answer["user"] == GRACE
+    assert PARTNERS in {w["workspace"] for w in answer["workspaces"]}
+    assert ENGINES not in {w["workspace"] for w in answer["workspaces"]}
 
 
 def administer(hub: Hub, change: object, *args: str) -> None:
