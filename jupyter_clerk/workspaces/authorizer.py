@@ -82,6 +82,15 @@ def membership_actions(
     return workspace_actions(workspace, role_actions)
 
 
+def socket_needs(handler: Any) -> frozenset[str]:
+    """What an open WebSocket keeps needing: running code for kernels and terminals, reading
+    for the rest (the per-workspace events stream)."""
+    resource = getattr(handler, "auth_resource", None)
+    if resource in CODE_RESOURCES or resource == "terminals":
+        return frozenset({"execute"})
+    return frozenset({"read"})
+
+
 def _require_terminal_access(handler: Any) -> None:
     """A terminal in the URL (API or WebSocket) must be the caller's: 404 otherwise."""
     args = getattr(handler, "path_args", None) or []
