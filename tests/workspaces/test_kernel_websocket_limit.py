@@ -10,6 +10,7 @@ import asyncio
 import json
 import resource
 import uuid
+from urllib.parse import urlparse
 
 import pytest
 import zmq
@@ -262,3 +263,31 @@ class TestRefusedUpgrades:
             while len(admission.admitted):
                 await asyncio.sleep(0.05)
             assert admission.held_by("user_2aMallory") == 0
+
+    async def test_upgrades_dropped_midway_hold_no_place(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        """The TCP connection ends at various points of a valid upgrade (before admission,
+        during the kernel handshake, after the 101): every place comes back."""
+        token = token_for("user_2aMallory")
+        (kernel,) = await start_kernels(fetch, token, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        url = urlparse(server_url)
+        request = (
+            f"GET {url.path}api/kernels/{kernel}/channels HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
+        ).encode()
+        async with asyncio.timeout(HANG_GUARD):
+            for linger in (0, 0.001, 0.01, 0.05, 0.2):
+                for _ in range(3):  # more than the person's limit
+                    _, writer = await asyncio.open_connection(url.hostname, url.port)
+                    writer.write(request)
+                    await writer.drain()
+                    await asyncio.sleep(linger)
+                    writer.transport.abort()
+                while len(admission.admitted):
+                    await asyncio.sleep(0.05)
+            async with connect(channels_url(server_url, kernel, token)) as ws:
+                assert (await kernel_info(ws))["status"] == "ok"
