@@ -263,7 +263,7 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
                 admission.release(self)
             finish()
 
-        handler.on_finish = on_finish  # type: ignore[method-assign]  (this request's only)
+        handler.on_finish = on_finish  # this request's handler only
 
     def disconnect(self) -> None:
         admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
