@@ -83,12 +83,15 @@ def membership_actions(
 
 
 def socket_needs(handler: Any) -> frozenset[str]:
-    """What an open WebSocket keeps needing: running code for kernels and terminals, reading
-    for the rest (the per-workspace events stream)."""
+    """What an open WebSocket keeps needing: running code for kernels, terminals and language
+    servers, reading for the events stream. Any other (an extension's, which may write through
+    its socket as a collaborative document's room does) keeps needing every right it opened with."""
     resource = getattr(handler, "auth_resource", None)
     if resource in CODE_RESOURCES or resource == "terminals":
         return frozenset({"execute"})
-    return frozenset({"read"})
+    if resource == "events":
+        return frozenset({"read"})
+    return frozenset(ACTIONS)
 
 
 def _require_terminal_access(handler: Any) -> None:

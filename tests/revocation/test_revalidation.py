@@ -273,6 +273,21 @@ async def test_a_reader_keeps_read_only_sockets_tokens_and_cached_memberships(ro
     assert directory.lookups == ["user_a"]
 
 
+async def test_losing_write_closes_extension_sockets_and_keeps_kernel_sockets():
+    """An extension's socket (a collaborative document's room writes through it) needs every
+    right it was opened with, so losing write closes it; a kernel socket needs only execute."""
+    everything = frozenset({"read", "write", "execute"})
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"), needs=everything)
+    sockets.track(kernel := FakeSocket(), SocketOwner("user_a", "sess_1", "org_x", KERNEL))
+    directory = Directory(
+        membership("user_a", "org_x", "org:member", "org:jupyter:read", "org:jupyter:execute")
+    )
+    revalidator, _, _ = revalidator_with(directory, sockets)
+    assert await revalidator.check_now() == 1
+    assert held[0].closed_with == (1008, "Clerk organization membership changed")
+    assert kernel.closed_with is None
+
+
 async def test_a_lost_right_closes_only_the_sockets_that_need_it():
     sockets, held = org_sockets(("user_a", "sess_1", "org_x"))  # a kernel socket
     sockets.track(events := FakeSocket(), SocketOwner("user_a", "sess_1", "org_x", EVENTS))
