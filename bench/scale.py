@@ -42,6 +42,7 @@ from jupyter_clerk.revocation.open_sockets import (
     SessionRevalidator,
     SocketOwner,
 )
+from jupyter_clerk.workspaces.authorizer import membership_actions
 
 # --- helpers --------------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ async def revocation_round(ended: int) -> float:
 
     # The round's membership pass runs too (over the sockets still open: none by then).
     check = MembershipCheck(
-        MembershipCache(no_memberships), lambda m: True, revocation.membership_changed
+        MembershipCache(no_memberships), membership_actions, revocation.membership_lost
     )
     revalidator = SessionRevalidator(
         sockets,
@@ -189,7 +190,7 @@ async def clerk_calls_per_person_hour(people: int, *, webhooks: bool) -> dict[st
     for n, handler in enumerate(held):
         sockets.track(handler, SocketOwner(f"user_{n // 2}", f"sess_{n // 2}", "org_x"))
     revocation = Revocation(ExpiringLRU(10, clock), None, memberships, sockets)
-    check = MembershipCheck(memberships, lambda m: True, revocation.membership_changed)
+    check = MembershipCheck(memberships, membership_actions, revocation.membership_lost)
     revalidator = SessionRevalidator(
         sockets,
         get_session,

@@ -32,7 +32,13 @@ from ..clerk_api.profiles import ProfileCache
 from ..errors import TokenError
 from ..revocation.denylist import Revocation
 from ..revocation.open_sockets import MembershipCheck, OpenSockets, SessionRevalidator, SocketOwner
-from ..workspaces.authorizer import ClerkAuthorizer, membership_actions
+from ..workspaces.authorizer import (
+    DEFAULT_ROLE_ACTIONS,
+    ClerkAuthorizer,
+    membership_actions,
+    socket_needs,
+    workspace_actions,
+)
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
 from .settings import ClerkSettings
 
@@ -155,8 +161,8 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
                 on_ended=self.revocation.session_ended,
                 memberships=MembershipCheck(
                     self.memberships,  # type: ignore[arg-type]  (there with the Backend API)
-                    self._membership_runs_code,
-                    self.revocation.membership_changed,
+                    self._membership_grants,
+                    self.revocation.membership_lost,
                 ),
                 calls_per_second=self._backend_api_calls_per_second(),
                 concurrency=self.websocket_revalidate_concurrency,
@@ -165,12 +171,15 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             else None
         )
 
-    def _membership_runs_code(self, membership: Membership) -> bool:
-        """What the authorizer decides for kernels, from the membership Clerk has now."""
+    def _role_actions(self) -> dict[str, list[str]]:
         authorizer = getattr(self.parent, "authorizer", None)
         if isinstance(authorizer, ClerkAuthorizer):
-            return "execute" in membership_actions(membership, authorizer.role_actions)
-        return "execute" in membership_actions(membership)
+            return authorizer.role_actions
+        return DEFAULT_ROLE_ACTIONS
+
+    def _membership_grants(self, membership: Membership) -> frozenset[str]:
+        """What the authorizer grants, from the membership Clerk has now."""
+        return membership_actions(membership, self._role_actions())
 
     # --- authentication ------------------------------------------------------------------
 
@@ -249,11 +258,16 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
     def _track_websocket(self, handler: web.RequestHandler, user: ClerkUser) -> None:
         """Remember who opened the socket, so revocation can find and close it."""
         workspace = user.workspace
+        needs: frozenset[str] = frozenset()
         if workspace is not None:
             org_id = workspace.id if workspace.kind == "organization" else None
+            # Tracked before authorization: a need not granted now means the upgrade is
+            # refused, so it is no loss later.
+            needs = socket_needs(handler) & workspace_actions(workspace, self._role_actions())
         else:
             org_id = user.organization.id if user.organization else None
-        self.revocation.sockets.track(handler, SocketOwner(user.username, user.session_id, org_id))
+        owner = SocketOwner(user.username, user.session_id, org_id, needs)
+        self.revocation.sockets.track(handler, owner)
         if self.revalidator is not None:
             self.revalidator.ensure_running()
 

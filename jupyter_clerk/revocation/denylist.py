@@ -123,14 +123,28 @@ class Revocation:
     def membership_changed(self, user_id: str, organization_id: str) -> int:
         """organizationMembership.deleted / .updated: the user's role there is not what it was.
 
-        Tokens minted before carry the old role: refused in that organization for a while.
+        Tokens minted before carry the old role: refused in that organization for a while,
+        and every socket of theirs there closes (what is left is not known yet).
         """
-        self.denied.add(("member", user_id, organization_id), MEMBERSHIP_MEMORY)
         if self._memberships is not None:
             self._memberships.invalidate_user(user_id)
+        return self.membership_lost(user_id, organization_id)
+
+    def membership_lost(
+        self, user_id: str, organization_id: str, still_granted: frozenset[str] | None = None
+    ) -> int:
+        """The user lost the membership (`still_granted` None) or something an open socket
+        there needs: tokens minted before carry the old role, so they are refused there for a
+        while, and the sockets needing more than `still_granted` close.
+
+        The membership cache is left alone: revalidation has just read it from Clerk.
+        """
+        self.denied.add(("member", user_id, organization_id), MEMBERSHIP_MEMORY)
 
         def affected(owner: SocketOwner) -> bool:
-            return owner.organization_id == organization_id
+            if owner.organization_id != organization_id:
+                return False
+            return still_granted is None or not owner.needs <= still_granted
 
         # Only that user's sockets are looked at, not the server's.
         return self.sockets.close_tagged_where(

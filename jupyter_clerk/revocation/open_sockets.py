@@ -8,7 +8,9 @@ Without webhooks, the sessions behind open sockets are re-checked every
 `interval` seconds with `GET /v1/sessions/{id}`; a session no longer `active` closes them.
 The memberships of people holding organization sockets are re-checked in the same round
 (one lookup per person at most, none while the membership cache's answer is fresh): a member
-removed from the organization, or whose role there no longer runs code, loses those sockets.
+removed from the organization loses those sockets, and one whose role there no longer grants
+what a socket needs (running code, for kernels and terminals) loses that socket. A viewer's
+events stream needs only reading: it stays, and nothing of theirs is refused.
 An unreachable Clerk closes nothing: the check fails open for sockets, like the keys cache.
 """
 
@@ -43,6 +45,9 @@ class SocketOwner:
     user_id: str
     session_id: str
     organization_id: str | None
+    # What the socket needs its owner to keep being granted there ("execute" for kernels and
+    # terminals, "read" for the events stream), as far as it was granted when it opened.
+    needs: frozenset[str] = frozenset()
 
 
 class OpenSockets:
@@ -70,12 +75,14 @@ class OpenSockets:
             del self._index[tag]
         return [value for kind, value in self._index if kind == "session"]
 
-    def organizations_by_person(self) -> dict[str, set[str]]:
-        """Who holds organization sockets, and in which organizations."""
-        held: dict[str, set[str]] = {}
+    def organizations_by_person(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Who holds organization sockets, in which organizations, needing what there."""
+        held: dict[str, dict[str, frozenset[str]]] = {}
         for owner in list(self._sockets.values()):
             if owner.organization_id is not None:
-                held.setdefault(owner.user_id, set()).add(owner.organization_id)
+                needs = held.setdefault(owner.user_id, {})
+                org = owner.organization_id
+                needs[org] = needs.get(org, frozenset()) | owner.needs
         return held
 
     def close_tagged(self, tag: tuple[str, str], reason: str) -> int:
@@ -122,17 +129,18 @@ def owner_tags(owner: SocketOwner) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class MembershipCheck:
     """How the revalidator re-checks organization sockets: the cache it reads memberships
-    through, whether a membership still lets its holder run code, and what a lost one does
-    (the webhook path's `membership_changed`: close the person's sockets there)."""
+    through, what a membership lets its holder do, and what a loss does: `on_lost(user,
+    organization, still_granted)`, with None when the membership is gone (`membership_lost`:
+    refuse the person's older tokens there, close the sockets needing more than is left)."""
 
     cache: MembershipCache
-    grants_execute: Callable[[Membership], bool]
-    on_lost: Callable[[str, str], int]
+    grants: Callable[[Membership], frozenset[str]]
+    on_lost: Callable[[str, str, frozenset[str] | None], int]
 
 
 class SessionRevalidator:
     """Every `interval` seconds (± jitter), ends the sessions Clerk no longer has active, and
-    the organization sockets of people no longer allowed to run code there.
+    the organization sockets of people no longer granted there what those sockets need.
 
     A round asks about each session behind an open socket once, then about the memberships of
     each person holding organization sockets once, `concurrency` calls at a time and at most
@@ -221,8 +229,10 @@ class SessionRevalidator:
             return 0
         return self._on_ended(session_id, status) if status != "active" else 0
 
-    async def _check_person(self, check: MembershipCheck, person: tuple[str, set[str]]) -> int:
-        user_id, organizations = person
+    async def _check_person(
+        self, check: MembershipCheck, person: tuple[str, dict[str, frozenset[str]]]
+    ) -> int:
+        user_id, needs_by_organization = person
         memberships = check.cache.fresh(user_id)
         if memberships is None:
             await self._spend_budget()
@@ -232,10 +242,14 @@ class SessionRevalidator:
                 log.info("Could not re-check the memberships of a person with open WebSockets")
                 return 0
         closed = 0
-        for organization_id in organizations:
+        for organization_id, needs in needs_by_organization.items():
             membership = memberships.get(organization_id)
-            if membership is None or not check.grants_execute(membership):
-                closed += check.on_lost(user_id, organization_id)
+            if membership is None:
+                closed += check.on_lost(user_id, organization_id, None)
+                continue
+            granted = check.grants(membership)
+            if not needs <= granted:  # lost something an open socket needs; else nothing
+                closed += check.on_lost(user_id, organization_id, granted)
         return closed
 
     async def _run(self) -> None:

@@ -82,6 +82,18 @@ def membership_actions(
     return workspace_actions(workspace, role_actions)
 
 
+def socket_needs(handler: Any) -> frozenset[str]:
+    """What an open WebSocket keeps needing: running code for kernels, terminals and language
+    servers, reading for the events stream. Any other (an extension's, which may write through
+    its socket as a collaborative document's room does) keeps needing every right it opened with."""
+    resource = getattr(handler, "auth_resource", None)
+    if resource in CODE_RESOURCES or resource == "terminals":
+        return frozenset({"execute"})
+    if resource == "events":
+        return frozenset({"read"})
+    return frozenset(ACTIONS)
+
+
 def _require_terminal_access(handler: Any) -> None:
     """A terminal in the URL (API or WebSocket) must be the caller's: 404 otherwise."""
     args = getattr(handler, "path_args", None) or []

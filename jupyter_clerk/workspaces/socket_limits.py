@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
-import weakref
+from collections import Counter
 from typing import Any, NoReturn
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
@@ -160,7 +160,7 @@ RETRY_AFTER = "30"
 
 
 class WebSocketAdmission:
-    """One server's open kernel WebSockets, in all and per person, and their limits (None: no
+    """One server's kernel WebSockets, in all and per person, and their limits (None: no
     limit of ours).
 
     Per server, in its settings: a process may run several servers (tests, benchmarks), and
@@ -169,35 +169,34 @@ class WebSocketAdmission:
     def __init__(self, limit: int | None, per_person: int | None = None) -> None:
         self.limit = limit
         self.per_person = per_person
-        # From admission (before the upgrade) until disconnect; weak, so a connection whose
-        # upgrade failed after admission frees its place once its handler is gone.
-        self.admitted: weakref.WeakSet[BoundedKernelConnection] = weakref.WeakSet()
-        self._by_person: dict[str, weakref.WeakSet[BoundedKernelConnection]] = {}
+        # Each place, held from admission (before the upgrade) by its connection, whose
+        # person it names, until the connection gives it back: the upgrade refused or failed,
+        # or the socket closed. Strong references, so the counts are exact; a weak one would
+        # not help, since jupyter_server keeps handlers in a class-level dictionary.
+        self.admitted: dict[BoundedKernelConnection, str] = {}
+        self._held: Counter[str] = Counter()
 
     def full(self) -> bool:
         return self.limit is not None and len(self.admitted) >= self.limit
 
     def held_by(self, person: str) -> int:
-        return len(self._by_person.get(person, ()))
+        return self._held[person]
 
     def full_for(self, person: str) -> bool:
         return self.per_person is not None and self.held_by(person) >= self.per_person
 
     def admit(self, connection: BoundedKernelConnection, person: str) -> None:
-        self.admitted.add(connection)
-        self._by_person.setdefault(person, weakref.WeakSet()).add(connection)
-        if len(self._by_person) > 2 * len(self.admitted) + 64:
-            # People whose only places went with a collected handler: forget them.
-            for gone in [p for p, held in self._by_person.items() if not held]:
-                del self._by_person[gone]
+        if connection not in self.admitted:
+            self.admitted[connection] = person
+            self._held[person] += 1
 
-    def release(self, connection: BoundedKernelConnection, person: str) -> None:
-        self.admitted.discard(connection)
-        held = self._by_person.get(person)
-        if held is not None:
-            held.discard(connection)
-            if not held:
-                del self._by_person[person]
+    def release(self, connection: BoundedKernelConnection) -> None:
+        """Gives the connection's place back; once, however many ways its request ends."""
+        person = self.admitted.pop(connection, None)
+        if person is not None:
+            self._held[person] -= 1
+            if not self._held[person]:
+                del self._held[person]
 
 
 def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str) -> NoReturn:
@@ -243,14 +242,31 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
                 "close a notebook tab or try again shortly.",
             )
         admission.admit(self, self._person)
+        self._release_unless_upgraded(handler, admission)
         try:
             await super().prepare()
         except BaseException:
-            admission.release(self, self._person)
+            admission.release(self)
             raise
+
+    def _release_unless_upgraded(
+        self, handler: web.RequestHandler, admission: WebSocketAdmission
+    ) -> None:
+        """Gives the place back when tornado refuses the upgrade after admission (no Upgrade
+        header, no Sec-WebSocket-Key, a foreign Origin): it then finishes the request without
+        ever calling `on_close`. A successful upgrade finishes with 101 before `open`, and
+        keeps its place until `disconnect`."""
+        finish = handler.on_finish
+
+        def on_finish() -> None:
+            if handler.get_status() != 101:
+                admission.release(self)
+            finish()
+
+        handler.on_finish = on_finish  # this request's handler only
 
     def disconnect(self) -> None:
         admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
         if admission is not None:
-            admission.release(self, self._person)
+            admission.release(self)
         super().disconnect()

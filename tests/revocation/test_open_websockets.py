@@ -139,6 +139,50 @@ class TestWithoutWebhooks:
             )  # reads, runs nothing
             assert await closed(ws) == 1008
 
+    async def test_a_viewers_events_stream_survives_revalidation_and_their_token_still_works(
+        self, clerk_instance, server_url, fetch, jp_serverapp
+    ):
+        """A viewer never could run code: nothing was lost, so nothing is closed or refused.
+        Before the fix every round closed the stream and denylisted the viewer's tokens in
+        that organization (contents answered 401)."""
+        clerk_instance.change_membership_role(ADA, PARTNERS, "org:viewer")
+        session = clerk_instance.create_session(ADA, PARTNERS)
+        token = clerk_instance.session_token(session.id)
+        assert (await fetch("api/contents", token=token)).code == 200
+        async with connect(events(server_url, token)) as ws:
+            revalidator = jp_serverapp.identity_provider.revalidator
+            for _ in range(3):  # the periodic rounds run too, every 0.2 s
+                assert await revalidator.check_now() == 0
+            await still_open(ws)
+        assert (await fetch("api/contents", token=token)).code == 200
+
+    async def test_a_member_made_viewer_loses_kernel_sockets_but_keeps_the_events_stream(
+        self, clerk_instance, server_url, fetch
+    ):
+        session = clerk_instance.create_session(ADA, PARTNERS)  # a member there
+        token = clerk_instance.session_token(session.id)
+        kernel_id = await start_kernel(fetch, token)
+        async with (
+            connect(channels(server_url, kernel_id, token)) as kernel_ws,
+            connect(events(server_url, token)) as events_ws,
+        ):
+            assert await run_cell(kernel_ws, "7+7") == "14"
+            clerk_instance.change_membership_role(ADA, PARTNERS, "org:viewer")
+            assert await closed(kernel_ws) == 1008
+            await still_open(events_ws)
+
+
+def events(server_url: str, token: str) -> str:
+    return f"{ws_base(server_url)}api/events/subscribe?token={token}"
+
+
+async def still_open(ws, seconds: float = 1.0) -> None:
+    """Reads for a while (several revalidation rounds at 0.2 s); fails if the server closes."""
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while True:
+                await ws.recv()
+
 
 @pytest.mark.parametrize("fault", ["down", "rate_limited"])
 async def test_unreachable_clerk_keeps_open_sockets_open(

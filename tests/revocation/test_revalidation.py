@@ -190,10 +190,6 @@ class Directory:
         return [m for m in self.memberships if m.user_id == user_id]
 
 
-def runs_code(m: Membership) -> bool:
-    return "execute" in membership_actions(m)
-
-
 def revalidator_with(directory: Directory, sockets: OpenSockets, *, check: bool = True):
     """`check=False` is the protection switched off: sessions only, as before."""
     revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
@@ -202,18 +198,24 @@ def revalidator_with(directory: Directory, sockets: OpenSockets, *, check: bool 
     async def active(session_id: str) -> Session:
         return session(session_id, "active")
 
-    memberships = MembershipCheck(cache, runs_code, revocation.membership_changed)
+    memberships = MembershipCheck(cache, membership_actions, revocation.membership_lost)
     revalidator = SessionRevalidator(
         sockets, active, 300, memberships=memberships if check else None, calls_per_second=1e6
     )
     return revalidator, cache, revocation
 
 
-def org_sockets(*owners: tuple[str, str, str | None]) -> tuple[OpenSockets, list[FakeSocket]]:
+KERNEL = frozenset({"execute"})  # what a kernel or terminal socket needs
+EVENTS = frozenset({"read"})  # what the events stream needs
+
+
+def org_sockets(
+    *owners: tuple[str, str, str | None], needs: frozenset[str] = KERNEL
+) -> tuple[OpenSockets, list[FakeSocket]]:
     sockets, held = OpenSockets(), []
     for user, sess, org in owners:
         held.append(FakeSocket())
-        sockets.track(held[-1], SocketOwner(user, sess, org))
+        sockets.track(held[-1], SocketOwner(user, sess, org, needs))
     return sockets, held
 
 
@@ -243,14 +245,62 @@ async def test_a_removed_member_loses_the_organizations_sockets_without_a_webhoo
         ("org:viewer", ("org:jupyter:execute",), True),
     ],
 )
-async def test_a_role_that_no_longer_runs_code_closes_the_organizations_sockets(
+async def test_a_role_that_no_longer_runs_code_closes_the_organizations_kernel_sockets(
     role, permissions, kept
 ):
     sockets, held = org_sockets(("user_a", "sess_1", "org_x"))
     directory = Directory(membership("user_a", "org_x", role, *permissions))
-    revalidator, _, _ = revalidator_with(directory, sockets)
+    revalidator, _, revocation = revalidator_with(directory, sockets)
     await revalidator.check_now()
     assert (held[0].closed_with is None) is kept
+    assert revocation.refuses("user_a", "sess_1", "org_x", time.time() - 1) is not kept
+
+
+@pytest.mark.parametrize(
+    ("role", "permissions"), [("org:viewer", ()), ("org:member", ("org:jupyter:read",))]
+)
+async def test_a_reader_keeps_read_only_sockets_tokens_and_cached_memberships(role, permissions):
+    """A viewer's events stream needs only reading: round after round, nothing was lost.
+    Before, each round closed it, refused the viewer's tokens there for ten minutes and
+    emptied the membership cache (a lookup per round)."""
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"), needs=EVENTS)
+    directory = Directory(membership("user_a", "org_x", role, *permissions))
+    revalidator, _, revocation = revalidator_with(directory, sockets)
+    for _ in range(3):
+        assert await revalidator.check_now() == 0
+    assert held[0].closed_with is None
+    assert not revocation.refuses("user_a", "sess_1", "org_x", time.time() - 1)
+    assert directory.lookups == ["user_a"]
+
+
+async def test_losing_write_closes_extension_sockets_and_keeps_kernel_sockets():
+    """An extension's socket (a collaborative document's room writes through it) needs every
+    right it was opened with, so losing write closes it; a kernel socket needs only execute."""
+    everything = frozenset({"read", "write", "execute"})
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"), needs=everything)
+    sockets.track(kernel := FakeSocket(), SocketOwner("user_a", "sess_1", "org_x", KERNEL))
+    directory = Directory(
+        membership("user_a", "org_x", "org:member", "org:jupyter:read", "org:jupyter:execute")
+    )
+    revalidator, _, _ = revalidator_with(directory, sockets)
+    assert await revalidator.check_now() == 1
+    assert held[0].closed_with == (1008, "Clerk organization membership changed")
+    assert kernel.closed_with is None
+
+
+async def test_a_lost_right_closes_only_the_sockets_that_need_it():
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"))  # a kernel socket
+    sockets.track(events := FakeSocket(), SocketOwner("user_a", "sess_1", "org_x", EVENTS))
+    sockets.track(elsewhere := FakeSocket(), SocketOwner("user_a", "sess_1", "org_y", KERNEL))
+    directory = Directory(
+        membership("user_a", "org_x", "org:viewer"), membership("user_a", "org_y")
+    )
+    revalidator, _, revocation = revalidator_with(directory, sockets)
+    assert await revalidator.check_now() == 1
+    assert held[0].closed_with == (1008, "Clerk organization membership changed")
+    assert events.closed_with is None and elsewhere.closed_with is None
+    assert revocation.refuses("user_a", "sess_1", "org_x", time.time() - 1)
+    assert not revocation.refuses("user_a", "sess_1", "org_y", time.time() - 1)
 
 
 async def test_a_round_looks_up_each_persons_memberships_once_and_not_while_fresh():
@@ -303,7 +353,7 @@ async def test_membership_lookups_share_the_rounds_budget():
 
     sockets, _held = org_sockets(*((f"user_{n}", f"sess_{n}", "org_x") for n in range(15)))
     revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
-    check = MembershipCheck(MembershipCache(lookup), runs_code, revocation.membership_changed)
+    check = MembershipCheck(MembershipCache(lookup), membership_actions, revocation.membership_lost)
     revalidator = SessionRevalidator(
         sockets,
         get_session,

@@ -10,9 +10,11 @@ import asyncio
 import json
 import resource
 import uuid
+from urllib.parse import urlparse
 
 import pytest
 import zmq
+from tornado.httpclient import AsyncHTTPClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -199,3 +201,93 @@ class TestPerPersonLimit:
                     assert (await kernel_info(ws))["status"] == "ok"
             finally:
                 await kept.close()
+
+
+# What tornado refuses after Jupyter's pre_get; each gets the token the way a browser or curl
+# would send it (a cookie is what makes a foreign Origin count: explicit tokens may cross).
+REFUSED_UPGRADES = {
+    "no Sec-WebSocket-Key": ({"Upgrade": "websocket", "Connection": "Upgrade"}, 426),
+    "no Upgrade header": ({}, 400),
+    "foreign Origin, cookie": (
+        {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+            "Origin": "https://evil.example",
+        },
+        403,
+    ),
+}
+
+
+def credential(kind: str, token: str) -> dict[str, str]:
+    if "cookie" in kind:
+        return {"Cookie": f"__session={token}"}
+    return {"Authorization": f"Bearer {token}"}
+
+
+class TestRefusedUpgrades:
+    """An upgrade tornado refuses after admission (curl with any valid token) gives its place
+    back: before, three per kind locked the person out of kernels until restart.
+
+    Checked against the code before the fix: the third upgrade without a Sec-WebSocket-Key got
+    429, the two before it holding the person's places for good."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        limits = {"max_kernel_websockets": 4, "max_kernel_websockets_per_person": 2}
+        return {**jp_server_config, "ClerkSocketLimits": limits}
+
+    async def test_refused_upgrades_hold_no_place_and_closes_return_the_counts_to_zero(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        token = token_for("user_2aMallory")
+        (kernel,) = await start_kernels(fetch, token, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        async with asyncio.timeout(HANG_GUARD):
+            for kind, (headers, code) in REFUSED_UPGRADES.items():
+                for _ in range(3):  # more than the person's limit, and than half the server's
+                    response = await AsyncHTTPClient().fetch(
+                        f"{server_url}api/kernels/{kernel}/channels",
+                        headers={**headers, **credential(kind, token)},
+                        raise_error=False,
+                    )
+                    assert response.code == code, kind
+                assert (admission.held_by("user_2aMallory"), len(admission.admitted)) == (0, 0)
+            async with connect(channels_url(server_url, kernel, token)) as ws:
+                assert (await kernel_info(ws))["status"] == "ok"
+                assert (admission.held_by("user_2aMallory"), len(admission.admitted)) == (1, 1)
+                aborted = await connect(channels_url(server_url, kernel, token))
+                aborted.transport.abort()
+            while len(admission.admitted):
+                await asyncio.sleep(0.05)
+            assert admission.held_by("user_2aMallory") == 0
+
+    async def test_upgrades_dropped_midway_hold_no_place(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        """The TCP connection ends at various points of a valid upgrade (before admission,
+        during the kernel handshake, after the 101): every place comes back."""
+        token = token_for("user_2aMallory")
+        (kernel,) = await start_kernels(fetch, token, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        url = urlparse(server_url)
+        request = (
+            f"GET {url.path}api/kernels/{kernel}/channels HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
+        ).encode()
+        async with asyncio.timeout(HANG_GUARD):
+            for linger in (0, 0.001, 0.01, 0.05, 0.2):
+                for _ in range(3):  # more than the person's limit
+                    _, writer = await asyncio.open_connection(url.hostname, url.port)
+                    writer.write(request)
+                    await writer.drain()
+                    await asyncio.sleep(linger)
+                    writer.transport.abort()
+                while len(admission.admitted):
+                    await asyncio.sleep(0.05)
+            async with connect(channels_url(server_url, kernel, token)) as ws:
+                assert (await kernel_info(ws))["status"] == "ok"

@@ -5,9 +5,19 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from jupyter_lsp.handlers import LanguageServerWebSocketHandler
 from jupyter_server.services.api.handlers import IdentityHandler
+from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
+from jupyter_server_terminals.handlers import TermSocket
+from jupyter_server_ydoc.handlers import YDocWebSocketHandler
 
-from jupyter_clerk.workspaces.authorizer import ClerkAuthorizer, RoleRefusal, workspace_actions
+from jupyter_clerk.workspaces.authorizer import (
+    ClerkAuthorizer,
+    RoleRefusal,
+    socket_needs,
+    workspace_actions,
+)
+from jupyter_clerk.workspaces.events import WorkspaceEventsSocket
 from jupyter_clerk.workspaces.resolution import Workspace
 
 ADA = "user_2aAda"
@@ -140,3 +150,18 @@ def test_unknown_resources_and_actions_are_refused(authorizer):
     admin = user(org("org:admin"))
     assert not allowed(authorizer, admin, "read", "something-new")
     assert not allowed(authorizer, admin, "delete", "contents")
+
+
+@pytest.mark.parametrize(
+    ("handler", "needs"),
+    [
+        (KernelWebsocketHandler, {"execute"}),
+        (TermSocket, {"execute"}),
+        (LanguageServerWebSocketHandler, {"execute"}),
+        (WorkspaceEventsSocket, {"read"}),
+        (YDocWebSocketHandler, {"read", "write", "execute"}),  # an extension's: may write
+        (object, {"read", "write", "execute"}),  # unknown: every right it opened with
+    ],
+)
+def test_what_an_open_websocket_keeps_needing(handler, needs):
+    assert socket_needs(handler) == needs
