@@ -420,14 +420,13 @@ async def compare_websockets(plain: SocketServer, clerk: SocketServer, steps: li
                     await asyncio.gather(*(ws.close() for ws in opened[name]))
                     opened[name], seconds = await server_.open(new)
                     times[name].append(seconds)
-                if round_ == 0:
-                    for name, server_ in servers.items():
+                    if round_ == 0:  # each right after its own opening: the same state for both
                         _, latency = await timed_requests(
                             server_.url + "api/contents", [server_.headers], opts.requests, 8
                         )
                         rss = (rss_kib(pids[name]) - base_rss[name]) * 1024 / step
                         measured[name] = (rss, latency)
-                await asyncio.sleep(0.5)  # the kernels settle before the next turn
+                    await asyncio.sleep(0.5)  # the kernels settle before the other's turn
             for name, server_ in servers.items():
                 server_.held += opened[name]
                 rss, latency = measured[name]
