@@ -64,33 +64,42 @@ async def test_a_round_keeps_at_most_concurrency_calls_in_flight():
     assert most == 4 and revalidator.calls == 100
 
 
-async def test_a_round_stays_within_its_share_of_clerks_rate_limit():
-    now = [0.0]
-    called_at: list[float] = []
+class FakeClock:
+    """Time that moves only when the revalidator sleeps; records when Clerk is called."""
 
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.called_at: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
         await asyncio.sleep(0)
 
-    async def get_session(session_id: str) -> Session:
-        called_at.append(now[0])
+    async def get_session(self, session_id: str) -> Session:
+        self.called_at.append(self.now)
         return session(session_id, "active")
 
+    def assert_within_budget(self, per_second: int) -> None:
+        """A burst of `per_second`, then one call every 1/per_second s: never ahead."""
+        for n, at in enumerate(sorted(self.called_at)):
+            assert at >= (n + 1 - per_second) / per_second - 1e-9
+
+
+async def test_a_round_stays_within_its_share_of_clerks_rate_limit():
+    clock = FakeClock()
     sockets, _held = open_sockets(30)
     revalidator = SessionRevalidator(
         sockets,
-        get_session,
+        clock.get_session,
         300,
         calls_per_second=5,
         concurrency=8,
-        clock=lambda: now[0],
-        sleep=fake_sleep,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
     )
     await revalidator.check_now()
-    # A burst of 5, then one call every 0.2 s: never ahead of the budget.
-    for n, at in enumerate(sorted(called_at)):
-        assert at >= (n + 1 - 5) / 5 - 1e-9
-    assert len(called_at) == 30
+    clock.assert_within_budget(5)
+    assert len(clock.called_at) == 30
 
 
 async def test_an_ended_session_closes_its_sockets_and_refuses_its_cached_tokens():
@@ -336,19 +345,10 @@ async def test_memberships_clerk_cannot_confirm_keep_the_sockets_open(failure):
 
 
 async def test_membership_lookups_share_the_rounds_budget():
-    now = [0.0]
-    called_at: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
-        await asyncio.sleep(0)
-
-    async def get_session(session_id: str) -> Session:
-        called_at.append(now[0])
-        return session(session_id, "active")
+    clock = FakeClock()
 
     async def lookup(user_id: str) -> list[Membership]:
-        called_at.append(now[0])
+        clock.called_at.append(clock.now)
         return [membership(user_id, "org_x")]
 
     sockets, _held = org_sockets(*((f"user_{n}", f"sess_{n}", "org_x") for n in range(15)))
@@ -356,14 +356,13 @@ async def test_membership_lookups_share_the_rounds_budget():
     check = MembershipCheck(MembershipCache(lookup), membership_actions, revocation.membership_lost)
     revalidator = SessionRevalidator(
         sockets,
-        get_session,
+        clock.get_session,
         300,
         memberships=check,
         calls_per_second=5,
-        clock=lambda: now[0],
-        sleep=fake_sleep,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
     )
     await revalidator.check_now()
-    assert len(called_at) == 30  # 15 sessions, 15 people
-    for n, at in enumerate(sorted(called_at)):
-        assert at >= (n + 1 - 5) / 5 - 1e-9
+    assert len(clock.called_at) == 30  # 15 sessions, 15 people
+    clock.assert_within_budget(5)

@@ -137,13 +137,17 @@ class TestSmallLimit:
                     assert (await kernel_info(ws))["status"] == "ok"
 
 
-class TestPerPersonLimit:
-    """One person cannot take every place on the server: they have a limit of their own."""
+class TwoPerPersonFourInAll:
+    """Limits small enough to reach with a handful of sockets."""
 
     @pytest.fixture
     def jp_server_config(self, jp_server_config):
         limits = {"max_kernel_websockets": 4, "max_kernel_websockets_per_person": 2}
         return {**jp_server_config, "ClerkSocketLimits": limits}
+
+
+class TestPerPersonLimit(TwoPerPersonFourInAll):
+    """One person cannot take every place on the server: they have a limit of their own."""
 
     async def test_one_person_cannot_shut_others_out(
         self, jp_serverapp, server_url, fetch, token_for
@@ -227,17 +231,12 @@ def credential(kind: str, token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-class TestRefusedUpgrades:
+class TestRefusedUpgrades(TwoPerPersonFourInAll):
     """An upgrade tornado refuses after admission (curl with any valid token) gives its place
     back: before, three per kind locked the person out of kernels until restart.
 
     Checked against the code before the fix: the third upgrade without a Sec-WebSocket-Key got
     429, the two before it holding the person's places for good."""
-
-    @pytest.fixture
-    def jp_server_config(self, jp_server_config):
-        limits = {"max_kernel_websockets": 4, "max_kernel_websockets_per_person": 2}
-        return {**jp_server_config, "ClerkSocketLimits": limits}
 
     async def test_refused_upgrades_hold_no_place_and_closes_return_the_counts_to_zero(
         self, jp_serverapp, server_url, fetch, token_for
