@@ -34,11 +34,10 @@ from jupyterhub.utils import new_token
 from tornado import web
 
 from ..auth.claims import ORG_ID, SESSION_ID, USER_ID, valid_id
-from ..workspaces.authorizer import workspace_actions
+from ..workspaces.authorizer import membership_actions, workspace_actions
 from .names import server_name
 from .org_roles import ADMIN_CLERK_ROLE, delete_organization, leave_organization, set_admin
 from .server_env import role_actions_from_environment, workspace_from_environment
-from .spawn import organization_workspace
 
 REVOKE_SCOPE = "custom:clerk:revoke"
 KINDS = ("session", "user", "membership", "role", "organization")
@@ -106,7 +105,7 @@ class RevocationHandler(APIHandler):
             return await self._left(user, org)
         set_admin(self.db, user.orm_user, org, membership.role == ADMIN_CLERK_ROLE)
         user._auth_refreshed = None
-        now = workspace_actions(organization_workspace(membership), self.authenticator.role_actions)
+        now = membership_actions(membership, self.authenticator.role_actions)
         name = server_name(org)
         spawner = user.spawners.get(name) if name in user.orm_spawners else None
         if spawner is not None and lost_rights(spawner, now):

@@ -16,9 +16,8 @@ from typing import Any
 from jupyterhub.slugs import is_valid_display_name, normalise_unicode
 from tornado import web
 
-from ..clerk_api.models import Membership
 from ..workspaces.authorizer import workspace_actions
-from ..workspaces.resolution import Workspace, workspace_root
+from ..workspaces.resolution import Workspace, membership_workspace, workspace_root
 from .names import organization_of, server_name, short_digest
 from .server_env import ROLE_ACTIONS_ENV, WORKSPACE_ENV, encode_value, encode_workspace
 
@@ -48,17 +47,7 @@ def workspace_for(
     membership = memberships.get(org)
     if membership is None:
         raise web.HTTPError(403, "You are not a member of this organization.")
-    return organization_workspace(membership)
-
-
-def organization_workspace(membership: Membership) -> Workspace:
-    return Workspace(
-        "organization",
-        membership.organization_id,
-        slug=membership.organization_slug,
-        role=membership.role,
-        permissions=membership.permissions,
-    )
+    return membership_workspace(membership)
 
 
 def volume_name(workspace: Workspace) -> str:

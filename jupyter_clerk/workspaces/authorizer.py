@@ -15,7 +15,7 @@ from tornado import web
 from traitlets import Dict, List, Unicode
 
 from ..clerk_api.models import Membership
-from .resolution import Workspace
+from .resolution import Workspace, membership_workspace
 
 ACTIONS = ("read", "write", "execute")
 DEFAULT_ROLE_ACTIONS = {
@@ -73,13 +73,7 @@ def membership_actions(
     membership: Membership, role_actions: dict[str, list[str]] = DEFAULT_ROLE_ACTIONS
 ) -> frozenset[str]:
     """What a membership as Clerk reports it now lets its holder do in that organization."""
-    workspace = Workspace(
-        "organization",
-        membership.organization_id,
-        role=membership.role,
-        permissions=membership.permissions,
-    )
-    return workspace_actions(workspace, role_actions)
+    return workspace_actions(membership_workspace(membership), role_actions)
 
 
 def socket_needs(handler: Any) -> frozenset[str]:

@@ -22,6 +22,7 @@ from tornado.httputil import HTTPServerRequest
 from ..auth.claims import ORG_ID, USER_ID, Organization, valid_id
 from ..auth.credentials import is_websocket_upgrade
 from ..clerk_api.memberships import MembershipCache
+from ..clerk_api.models import Membership
 
 WORKSPACE_HEADER = "X-Clerk-Workspace"
 WORKSPACE_QUERY = "workspace"
@@ -165,9 +166,14 @@ async def resolve_workspace(
     membership = await memberships.membership(user_id, requested)
     if membership is None:
         raise NotAMember()
+    return membership_workspace(membership)
+
+
+def membership_workspace(membership: Membership) -> Workspace:
+    """The organization workspace a membership, as Clerk reports it, gives its holder."""
     return Workspace(
         "organization",
-        requested,
+        membership.organization_id,
         slug=membership.organization_slug,
         role=membership.role,
         permissions=membership.permissions,
