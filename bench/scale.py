@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from tornado.httpclient import AsyncHTTPClient
 from websockets.asyncio.client import connect
 
-from bench.http import CLERK_PROVIDER_ONLY, clerk_environment, populate, server
+from bench.http import CLERK_PROVIDER_ONLY, clerk_environment, cpu_seconds, populate, server
 from bench.verify import ISSUER, PARTY
 from jupyter_clerk.auth.claims import parse_session_claims
 from jupyter_clerk.cache import ExpiringLRU
@@ -69,6 +70,9 @@ def payload(n: int, *, org: bool = True) -> dict:
 def token_for(key: SigningKey, n: int) -> str:
     header = {"alg": "RS256", "kid": key.kid, "typ": "JWT"}
     return key.sign(header, payload(n, org=False))
+
+
+SMALL_STEP = 200  # sockets: steps up to this are measured in several trials
 
 
 def p99(samples: list[float]) -> float:
@@ -343,6 +347,42 @@ def server_pid(port_url: str) -> int:
     raise RuntimeError("server process not found")
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (a server and its kernels)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        try:
+            for task in os.listdir(f"/proc/{tree[index]}/task"):
+                with open(f"/proc/{tree[index]}/task/{task}/children") as children:
+                    tree += [int(child) for child in children.read().split()]
+        except OSError:  # ended meanwhile
+            pass
+        index += 1
+    return tree
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for root in pids:
+        for pid in process_tree(root):
+            with contextlib.suppress(OSError):  # ended meanwhile
+                total += cpu_seconds(pid)
+    return total
+
+
+async def settle(pids: list[int], limit: float = 60.0) -> None:
+    """Waits until the servers and their kernels are idle (under 5 % of a core over half a
+    second): the kernels have answered every new connection and told every socket, so what
+    follows measures sockets held, not sockets being opened."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = tree_cpu_seconds(pids)
+        await asyncio.sleep(0.5)
+        if tree_cpu_seconds(pids) - before < 0.025:
+            return
+    print(f"  (the servers were still busy after {limit:.0f} s; measuring anyway)")
+
+
 @dataclass
 class SocketServer:
     """One server under test, its kernels, the sockets it holds and what they cost."""
@@ -364,26 +404,25 @@ class SocketServer:
             ids.append(json.loads(response.body)["id"])
         return cls(url, headers, query, ids, [])
 
-    async def open(self, count: int) -> tuple[list, float]:
-        """Opens `count` kernel WebSockets, 25 at a time; returns them and the seconds taken."""
-        opened: list = []
+    async def open(self, count: int) -> float:
+        """Opens `count` more kernel WebSockets, 25 at a time; returns the seconds taken."""
         start = time.perf_counter()
-        while len(opened) < count:
-            batch = min(25, count - len(opened))
-            first = len(self.held) + len(opened)
+        while count > 0:
+            batch = min(25, count)
             urls = [
                 f"{'ws' + self.url.removeprefix('http')}api/kernels/"
-                f"{self.kernels[(first + i) % len(self.kernels)]}/channels?"
+                f"{self.kernels[(len(self.held) + i) % len(self.kernels)]}/channels?"
                 f"session_id={uuid.uuid4().hex}&{self.query}"
                 for i in range(batch)
             ]
-            opened += await asyncio.gather(
+            self.held += await asyncio.gather(
                 *(
                     connect(u, additional_headers=self.headers, max_queue=None, open_timeout=120)
                     for u in urls
                 )
             )
-        return opened, time.perf_counter() - start
+            count -= batch
+        return time.perf_counter() - start
 
     async def stop(self) -> None:
         await asyncio.gather(*(ws.close() for ws in self.held))
@@ -394,47 +433,34 @@ class SocketServer:
             )
 
 
-async def compare_websockets(plain: SocketServer, clerk: SocketServer, steps: list[int], opts):
-    """Per step and server: RSS/socket, open time, a fresh request's p99 while they are open.
+Row = tuple[int, float, float, float]  # sockets, RSS per socket (bytes), open seconds, p99
 
-    Both servers run at once and take turns (in alternating order), so a burst of load on the
-    machine falls on both. A step that opens few sockets is short, so its open time is the
-    median of `open_rounds` openings: RSS and p99 are measured after the first, then the new
-    sockets are closed and opened again from the same starting point; big steps are long
-    enough to measure once."""
-    servers = {"plain": plain, "clerk": clerk}
+
+async def socket_trial(servers: dict[str, SocketServer], steps: list[int], opts):
+    """Per step and server: RSS/socket, open time, and a fresh request's p99 while they are
+    open. The servers run at once and take turns (in alternating order), so a burst of load on
+    the machine falls on both; RSS and p99 are read once the machine has settled."""
     pids = {name: server_pid(s.url) for name, s in servers.items()}
-    await asyncio.sleep(2)
+    await settle(list(pids.values()))
     base_rss = {name: rss_kib(pid) for name, pid in pids.items()}
-    rows: dict[str, list[tuple[int, float, float, float]]] = {name: [] for name in servers}
-    measured: dict[str, tuple[float, float]] = {}
+    rows: dict[str, list[Row]] = {name: [] for name in servers}
     try:
-        for step in steps:
-            new = step - len(plain.held)
-            rounds = opts.open_rounds if new <= 200 else 1
-            times: dict[str, list[float]] = {name: [] for name in servers}
-            opened: dict[str, list] = {name: [] for name in servers}
-            for round_ in range(rounds):
-                turns = list(servers.items())
-                for name, server_ in turns if round_ % 2 else reversed(turns):
-                    await asyncio.gather(*(ws.close() for ws in opened[name]))
-                    opened[name], seconds = await server_.open(new)
-                    times[name].append(seconds)
-                    if round_ == 0:  # each right after its own opening: the same state for both
-                        _, latency = await timed_requests(
-                            server_.url + "api/contents", [server_.headers], opts.requests, 8
-                        )
-                        rss = (rss_kib(pids[name]) - base_rss[name]) * 1024 / step
-                        measured[name] = (rss, latency)
-                    await asyncio.sleep(0.5)  # the kernels settle before the other's turn
-            for name, server_ in servers.items():
-                server_.held += opened[name]
-                rss, latency = measured[name]
-                rows[name].append((step, rss, statistics.median(times[name]), latency))
+        for turn, step in enumerate(steps):
+            order = list(servers.items())[:: 1 if turn % 2 else -1]
+            seconds = {}
+            for name, server_ in order:
+                seconds[name] = await server_.open(step - len(server_.held))
+                await settle(list(pids.values()))
+            for name, server_ in order:
+                _, latency = await timed_requests(
+                    server_.url + "api/contents", [server_.headers], opts.requests, 8
+                )
+                rss = (rss_kib(pids[name]) - base_rss[name]) * 1024 / step
+                rows[name].append((step, rss, seconds[name], latency))
     finally:
         for server_ in servers.values():
             await server_.stop()
-    return rows["plain"], rows["clerk"]
+    return rows
 
 
 def run_websockets(opts) -> None:
@@ -451,36 +477,56 @@ def run_websockets(opts) -> None:
         "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON": limit,
     }
 
-    async def run(plain_url: str, clerk_url: str):
-        plain = await SocketServer.start(
-            plain_url,
-            {"Authorization": f"token {plain_token}"},
-            f"token={plain_token}",
-            opts.kernels,
-        )
-        clerk = await SocketServer.start(
-            clerk_url,
-            {"Authorization": f"Bearer {clerk_token}"},
-            f"token={clerk_token}",
-            opts.kernels,
-        )
-        return await compare_websockets(plain, clerk, steps, opts)
+    async def run(plain_url: str, clerk_url: str, trial_steps: list[int]):
+        servers = {
+            "plain": await SocketServer.start(
+                plain_url,
+                {"Authorization": f"token {plain_token}"},
+                f"token={plain_token}",
+                opts.kernels,
+            ),
+            "clerk": await SocketServer.start(
+                clerk_url,
+                {"Authorization": f"Bearer {clerk_token}"},
+                f"token={clerk_token}",
+                opts.kernels,
+            ),
+        }
+        return await socket_trial(servers, trial_steps, opts)
 
-    with (
-        server(plain_args(plain_token), env) as (plain_url, _plain_root),
-        server(clerk_args(), env) as (clerk_url, _clerk_root),
-    ):
-        plain, clerk = asyncio.run(run(plain_url, clerk_url))
+    # Small steps cost a few MiB and milliseconds, within one run's noise: they are measured
+    # in `trials` pairs of fresh servers, and each figure is the median over the trials.
+    trials: list[dict[str, list[Row]]] = []
+    for trial in range(opts.trials):
+        trial_steps = steps if trial == 0 else [s for s in steps if s <= SMALL_STEP]
+        if not trial_steps:
+            break
+        with (
+            server(plain_args(plain_token), env) as (plain_url, _plain_root),
+            server(clerk_args(), env) as (clerk_url, _clerk_root),
+        ):
+            trials.append(asyncio.run(run(plain_url, clerk_url, trial_steps)))
     print(
         f"Open kernel WebSockets over {opts.kernels} kernels (Clerk vs plain, same limits; "
-        f"open time: median of {opts.open_rounds} openings for steps of ≤ 200 new sockets)"
+        f"steps of ≤ {SMALL_STEP} sockets: median of {len(trials)} pairs of fresh servers)"
     )
-    for (step, c_rss, c_open, c_p99), (_, p_rss, p_open, p_p99) in zip(clerk, plain, strict=True):
+    for index, step in enumerate(steps):
+        runs = [t for t in trials if len(t["clerk"]) > index]
+        c_rss, c_open, c_p99 = (
+            statistics.median(t["clerk"][index][i] for t in runs) for i in (1, 2, 3)
+        )
+        p_rss, p_open, p_p99 = (
+            statistics.median(t["plain"][index][i] for t in runs) for i in (1, 2, 3)
+        )
+        ratios = [
+            statistics.median(t["clerk"][index][i] / t["plain"][index][i] for t in runs)
+            for i in (1, 2, 3)
+        ]
         print(
             f"  {step:5d} sockets: RSS/socket {c_rss / 1024:6.1f} vs {p_rss / 1024:6.1f} KiB "
-            f"({c_rss / p_rss:.2f}×); open {c_open:5.2f} vs {p_open:5.2f} s "
-            f"({c_open / p_open:.2f}×); request p99 {c_p99 * 1000:6.1f} vs {p_p99 * 1000:6.1f} ms "
-            f"({c_p99 / p_p99:.2f}×, target ≤ 1.1×); ≈{2**30 / c_rss:,.0f} sockets per GiB"
+            f"({ratios[0]:.2f}×); open {c_open:5.2f} vs {p_open:5.2f} s "
+            f"({ratios[1]:.2f}×); request p99 {c_p99 * 1000:6.1f} vs {p_p99 * 1000:6.1f} ms "
+            f"({ratios[2]:.2f}×, target ≤ 1.1×); ≈{2**30 / c_rss:,.0f} sockets per GiB"
         )
 
 
@@ -491,7 +537,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sockets", default="100,500,1000")
     parser.add_argument("--kernels", type=int, default=4)
-    parser.add_argument("--open-rounds", type=int, default=7)
+    parser.add_argument("--trials", type=int, default=7)
     opts = parser.parse_args()
     if opts.only in (None, "revocation"):
         run_in_process()
