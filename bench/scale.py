@@ -424,6 +424,13 @@ class SocketServer:
             count -= batch
         return time.perf_counter() - start
 
+    async def kernel_info_answers(self, sample: int = 20) -> int:
+        """How many of `sample` held sockets (spread over all) get their kernel_info reply:
+        the sockets are held and working, not only open."""
+        chosen = self.held[:: max(1, len(self.held) // sample)][:sample]
+        answered = await asyncio.gather(*(kernel_info(ws) for ws in chosen))
+        return sum(answered)
+
     async def stop(self) -> None:
         await asyncio.gather(*(ws.close() for ws in self.held))
         client = AsyncHTTPClient()
@@ -433,7 +440,25 @@ class SocketServer:
             )
 
 
-Row = tuple[int, float, float, float]  # sockets, RSS per socket (bytes), open seconds, p99
+async def kernel_info(ws, timeout: float = 120) -> bool:
+    """One kernel_info round trip on a kernel WebSocket, past what the socket has queued."""
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": "kernel_info_request", "session": msg_id}
+    request = {"header": {**header, "username": "bench", "version": "5.3"}, "channel": "shell"}
+    await ws.send(json.dumps({**request, "parent_header": {}, "metadata": {}, "content": {}}))
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = json.loads(await ws.recv())
+                parent = message.get("parent_header", {}).get("msg_id")
+                if parent == msg_id and message.get("channel") == "shell":
+                    return True
+    except TimeoutError:
+        return False
+
+
+# sockets, RSS per socket (bytes), open seconds, p99 seconds, kernel_info answers of 20
+Row = tuple[int, float, float, float, int]
 
 
 async def socket_trial(servers: dict[str, SocketServer], steps: list[int], opts):
@@ -456,7 +481,10 @@ async def socket_trial(servers: dict[str, SocketServer], steps: list[int], opts)
                     server_.url + "api/contents", [server_.headers], opts.requests, 8
                 )
                 rss = (rss_kib(pids[name]) - base_rss[name]) * 1024 / step
-                rows[name].append((step, rss, seconds[name], latency))
+                rows[name].append((step, rss, seconds[name], latency, 0))
+            for name, server_ in order:
+                rows[name][-1] = (*rows[name][-1][:4], await server_.kernel_info_answers())
+            await settle(list(pids.values()))
     finally:
         for server_ in servers.values():
             await server_.stop()
@@ -518,6 +546,7 @@ def run_websockets(opts) -> None:
         p_rss, p_open, p_p99 = (
             statistics.median(t["plain"][index][i] for t in runs) for i in (1, 2, 3)
         )
+        answered = min(t[name][index][4] for t in runs for name in ("clerk", "plain"))
         ratios = [
             statistics.median(t["clerk"][index][i] / t["plain"][index][i] for t in runs)
             for i in (1, 2, 3)
@@ -526,7 +555,8 @@ def run_websockets(opts) -> None:
             f"  {step:5d} sockets: RSS/socket {c_rss / 1024:6.1f} vs {p_rss / 1024:6.1f} KiB "
             f"({ratios[0]:.2f}×); open {c_open:5.2f} vs {p_open:5.2f} s "
             f"({ratios[1]:.2f}×); request p99 {c_p99 * 1000:6.1f} vs {p_p99 * 1000:6.1f} ms "
-            f"({ratios[2]:.2f}×, target ≤ 1.1×); ≈{2**30 / c_rss:,.0f} sockets per GiB"
+            f"({ratios[2]:.2f}×, target ≤ 1.1×); ≈{2**30 / c_rss:,.0f} sockets per GiB; "
+            f"kernel_info answered on {answered} of 20 sampled sockets (fewest of any run)"
         )
 
 
