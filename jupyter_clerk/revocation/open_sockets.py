@@ -255,4 +255,7 @@ class SessionRevalidator:
     async def _run(self) -> None:
         while len(self._sockets):
             await asyncio.sleep(self.interval * _RANDOM.uniform(1 - self._jitter, 1 + self._jitter))
-            await self.check_now()
+            try:
+                await self.check_now()
+            except Exception:  # a bug in one round must not end revalidation for good
+                log.exception("A revalidation round failed; the next one runs as planned")

@@ -366,3 +366,25 @@ async def test_membership_lookups_share_the_rounds_budget():
     await revalidator.check_now()
     assert len(clock.called_at) == 30  # 15 sessions, 15 people
     clock.assert_within_budget(5)
+
+
+async def test_a_round_that_fails_unexpectedly_does_not_stop_the_next_rounds():
+    sockets, held = open_sockets(1)
+    rounds = 0
+
+    async def get_session(session_id: str) -> Session:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            raise RuntimeError("a bug in one round")
+        return session(session_id, "revoked")
+
+    revalidator = SessionRevalidator(sockets, get_session, 0.01, jitter=0)
+    revalidator.ensure_running()
+    try:
+        async with asyncio.timeout(10):  # only stops a broken test from hanging
+            while held[0].closed_with is None:
+                await asyncio.sleep(0.01)
+    finally:
+        revalidator.stop()
+    assert rounds == 2
