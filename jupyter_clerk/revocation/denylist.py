@@ -18,7 +18,7 @@ from ..auth.claims import SessionClaims
 from ..cache import ExpiringLRU
 from ..clerk_api.client_tokens import ClientTokenResolver
 from ..clerk_api.memberships import MembershipsUnavailable
-from .open_sockets import Grants, OpenSockets, SocketOwner, still_granted
+from .open_sockets import Grants, OpenSockets, SocketOwner, granted_in
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class Revocation:
                 "WebSockets in the organization"
             )
             return self._close_needing_more(user_id, organization_id, None)
-        granted = still_granted(memberships, organization_id, self._grants)
+        granted = granted_in(memberships, organization_id, self._grants)
         return self._close_needing_more(user_id, organization_id, granted)
 
     def membership_lost(

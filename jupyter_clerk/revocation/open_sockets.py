@@ -136,7 +136,7 @@ def owner_tags(owner: SocketOwner) -> list[tuple[str, str]]:
 Grants = Callable[[Membership], frozenset[str]]
 
 
-def still_granted(
+def granted_in(
     memberships: dict[str, Membership], organization_id: str, grants: Grants
 ) -> frozenset[str] | None:
     """What a fresh read of someone's memberships leaves them in one organization (None: not
@@ -262,7 +262,7 @@ class SessionRevalidator:
                 return 0
         closed = 0
         for organization_id, needs in needs_by_organization.items():
-            granted = still_granted(memberships, organization_id, check.grants)
+            granted = granted_in(memberships, organization_id, check.grants)
             # Gone, or lost something an open socket needs; else nothing is refused.
             if granted is None or not needs <= granted:
                 closed += check.on_lost(user_id, organization_id, granted)
