@@ -151,7 +151,12 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
         )
         self.socket_tickets = SocketTickets()
         self.revocation = Revocation(
-            self.verifier.cache, self.client_tokens, self.memberships, OpenSockets(), self.profiles
+            self.verifier.cache,
+            self.client_tokens,
+            self.memberships,
+            OpenSockets(),
+            self.profiles,
+            grants=self._membership_grants,
         )
         self.revalidator = (
             SessionRevalidator(

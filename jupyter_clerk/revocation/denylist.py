@@ -17,7 +17,8 @@ from typing import Any
 from ..auth.claims import SessionClaims
 from ..cache import ExpiringLRU
 from ..clerk_api.client_tokens import ClientTokenResolver
-from .open_sockets import OpenSockets, SocketOwner
+from ..clerk_api.memberships import MembershipsUnavailable
+from .open_sockets import Grants, OpenSockets, SocketOwner, granted_in
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,16 @@ class Revocation:
         memberships: Any | None,
         sockets: OpenSockets,
         profiles: Any | None = None,
+        grants: Grants | None = None,
     ) -> None:
         self._tokens = tokens
         self._tokens.index_by(claims_tags)
         self._client_tokens = client_tokens
-        self._memberships = memberships  # the membership cache: invalidate_user/_organization
+        # The membership cache: invalidate_user/_organization, and reload for the webhook.
+        self._memberships = memberships
         self._profiles = profiles  # the profile cache: invalidate(user_id)
+        # What a membership lets its holder do: the revalidator's `grants`, for the webhook.
+        self._grants = grants
         self.sockets = sockets
         self.denied = Denylist()
 
@@ -120,15 +125,36 @@ class Revocation:
         if self._memberships is not None:
             self._memberships.invalidate_user(user_id)
 
-    def membership_changed(self, user_id: str, organization_id: str) -> int:
-        """organizationMembership.deleted / .updated: the user's role there is not what it was.
-
-        Tokens minted before carry the old role: refused in that organization for a while,
-        and every socket of theirs there closes (what is left is not known yet).
-        """
+    def membership_removed(self, user_id: str, organization_id: str) -> int:
+        """organizationMembership.deleted: every socket of theirs there closes."""
         if self._memberships is not None:
             self._memberships.invalidate_user(user_id)
         return self.membership_lost(user_id, organization_id)
+
+    async def membership_changed(self, user_id: str, organization_id: str) -> int:
+        """organizationMembership.updated: the user's role there is not what it was.
+
+        The event's own role is not trusted (deliveries can be late or out of order): what
+        the membership grants now is read from Clerk, and only the sockets needing more
+        close, as in revalidation. When Clerk cannot be asked, all of them close. Tokens
+        minted before carry the old role, whichever it was: refused there at once.
+        """
+        if self._memberships is None or self._grants is None:
+            return self.membership_removed(user_id, organization_id)
+        self._memberships.invalidate_user(user_id)
+        self._refuse_older_tokens(user_id, organization_id)
+        if not self.sockets.holds(user_id, organization_id):
+            return 0  # nothing open to decide about: no call to Clerk
+        try:
+            memberships = await self._memberships.reload(user_id)
+        except MembershipsUnavailable:
+            log.warning(
+                "Could not read a changed membership from Clerk: closing that person's "
+                "WebSockets in the organization"
+            )
+            return self._close_needing_more(user_id, organization_id, None)
+        granted = granted_in(memberships, organization_id, self._grants)
+        return self._close_needing_more(user_id, organization_id, granted)
 
     def membership_lost(
         self, user_id: str, organization_id: str, still_granted: frozenset[str] | None = None
@@ -139,8 +165,15 @@ class Revocation:
 
         The membership cache is left alone: revalidation has just read it from Clerk.
         """
+        self._refuse_older_tokens(user_id, organization_id)
+        return self._close_needing_more(user_id, organization_id, still_granted)
+
+    def _refuse_older_tokens(self, user_id: str, organization_id: str) -> None:
         self.denied.add(("member", user_id, organization_id), MEMBERSHIP_MEMORY)
 
+    def _close_needing_more(
+        self, user_id: str, organization_id: str, still_granted: frozenset[str] | None
+    ) -> int:
         def affected(owner: SocketOwner) -> bool:
             if owner.organization_id != organization_id:
                 return False

@@ -89,6 +89,13 @@ class OpenSockets:
         """Closes the sockets of one session, user or organization; returns how many."""
         return self._close(list(self._index.get(tag, ())), reason)
 
+    def holds(self, user_id: str, organization_id: str) -> bool:
+        """Whether the user has a socket open in that organization (looks at theirs only)."""
+        return any(
+            self._sockets.get(handler, _GONE).organization_id == organization_id
+            for handler in list(self._index.get(("user", user_id), ()))
+        )
+
     def close_tagged_where(
         self, tag: tuple[str, str], predicate: Callable[[SocketOwner], bool], reason: str
     ) -> int:
@@ -126,6 +133,18 @@ def owner_tags(owner: SocketOwner) -> list[tuple[str, str]]:
     return tags
 
 
+Grants = Callable[[Membership], frozenset[str]]
+
+
+def granted_in(
+    memberships: dict[str, Membership], organization_id: str, grants: Grants
+) -> frozenset[str] | None:
+    """What a fresh read of someone's memberships leaves them in one organization (None: not
+    a member any more), for `membership_lost` to close the sockets needing more."""
+    membership = memberships.get(organization_id)
+    return None if membership is None else grants(membership)
+
+
 @dataclass(frozen=True)
 class MembershipCheck:
     """How the revalidator re-checks organization sockets: the cache it reads memberships
@@ -134,7 +153,7 @@ class MembershipCheck:
     refuse the person's older tokens there, close the sockets needing more than is left)."""
 
     cache: MembershipCache
-    grants: Callable[[Membership], frozenset[str]]
+    grants: Grants
     on_lost: Callable[[str, str, frozenset[str] | None], int]
 
 
@@ -243,12 +262,9 @@ class SessionRevalidator:
                 return 0
         closed = 0
         for organization_id, needs in needs_by_organization.items():
-            membership = memberships.get(organization_id)
-            if membership is None:
-                closed += check.on_lost(user_id, organization_id, None)
-                continue
-            granted = check.grants(membership)
-            if not needs <= granted:  # lost something an open socket needs; else nothing
+            granted = granted_in(memberships, organization_id, check.grants)
+            # Gone, or lost something an open socket needs; else nothing is refused.
+            if granted is None or not needs <= granted:
                 closed += check.on_lost(user_id, organization_id, granted)
         return closed
 

@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 TOLERANCE_SECONDS = 5 * 60
 _SESSION_EVENTS = {"session.revoked", "session.ended", "session.removed"}
-_MEMBERSHIP_EVENTS = {"organizationMembership.deleted", "organizationMembership.updated"}
+_MEMBERSHIP_EVENTS = {
+    "organizationMembership.created",
+    "organizationMembership.deleted",
+    "organizationMembership.updated",
+}
 
 
 class WebhookRefused(Exception):
@@ -107,7 +111,7 @@ async def apply_event(
         return "forgot the cached profile"
     if kind == "user.deleted" and valid_id(USER_ID, data.get("id")):
         return f"closed {await revocation.user_deleted(data['id'], kernel_manager)} socket(s)"
-    if kind in _MEMBERSHIP_EVENTS or kind == "organizationMembership.created":
+    if kind in _MEMBERSHIP_EVENTS:
         org = data.get("organization") if isinstance(data.get("organization"), dict) else {}
         user = data.get("public_user_data")
         user = user if isinstance(user, dict) else {}
@@ -115,7 +119,10 @@ async def apply_event(
             if kind == "organizationMembership.created":
                 revocation.membership_added(user["user_id"])
                 return "forgot the cached memberships"
-            closed = revocation.membership_changed(user["user_id"], org["id"])
+            if kind == "organizationMembership.deleted":
+                closed = revocation.membership_removed(user["user_id"], org["id"])
+            else:  # updated: only the payload's ids are used; Clerk is asked for the role
+                closed = await revocation.membership_changed(user["user_id"], org["id"])
             return f"closed {closed} socket(s)"
     if kind == "organization.deleted" and valid_id(ORG_ID, data.get("id")):
         return f"closed {revocation.organization_deleted(data['id'])} socket(s)"

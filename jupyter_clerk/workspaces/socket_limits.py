@@ -206,6 +206,20 @@ def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str)
     raise web.Finish(json.dumps({"message": message, "reason": reason}))
 
 
+def _refuse_if_client_gone(handler: web.RequestHandler) -> None:
+    """Ends an upgrade whose client has already closed the TCP connection.
+
+    tornado calls the handler's `on_close` (which gives the place back, through
+    `disconnect`) once, when the connection closes. A client gone while the upgrade awaited
+    Clerk got that call before this connection existed, so nothing would ever release the
+    place taken next; one gone while the kernel was asked for its info has had its
+    connection torn down, and the upgrade must not go on without it (Jupyter answers 500).
+    """
+    stream = getattr(handler.request.connection, "stream", None)
+    if stream is not None and stream.closed():
+        raise web.HTTPError(400, "The client closed the connection during the upgrade.")
+
+
 class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
     """Jupyter's kernel WebSocket connection, refusing past the person's or server's limit."""
 
@@ -219,6 +233,7 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
             return
         # The handler's user is authenticated and authorized before the connection exists.
         self._person = handler.current_user.username
+        _refuse_if_client_gone(handler)
         if admission.full_for(self._person):
             self.log.warning(
                 "Refused a kernel WebSocket of %s: they have %d open, the per-person limit",
@@ -245,6 +260,7 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
         self._release_unless_upgraded(handler, admission)
         try:
             await super().prepare()
+            _refuse_if_client_gone(handler)
         except BaseException:
             admission.release(self)
             raise

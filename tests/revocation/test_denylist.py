@@ -25,10 +25,10 @@ def test_deleted_organization_refuses_its_tokens_but_not_others():
     assert not rev.refuses(ADA, SESSION, None, before)
 
 
-def test_changed_membership_refuses_only_tokens_issued_before_the_change():
+async def test_changed_membership_refuses_only_tokens_issued_before_the_change():
     rev = revocation()
     before = time.time() - 1
-    rev.membership_changed(ADA, ORG)
+    await rev.membership_changed(ADA, ORG)
     assert rev.refuses(ADA, SESSION, ORG, before)
     assert not rev.refuses(ADA, SESSION, ORG, time.time() + 1)
     assert not rev.refuses("user_2aGrace", "sess_2aGrace", ORG, before)

@@ -125,13 +125,13 @@ def test_closing_a_session_closes_only_its_sockets_and_each_once():
     assert sockets.session_ids() == []
 
 
-def test_membership_change_closes_that_users_sockets_in_that_organization_only():
+def test_membership_removal_closes_that_users_sockets_in_that_organization_only():
     sockets = OpenSockets()
     in_org, elsewhere, someone_else = FakeSocket(), FakeSocket(), FakeSocket()
     sockets.track(in_org, SocketOwner("user_a", "sess_1", "org_x"))
     sockets.track(elsewhere, SocketOwner("user_a", "sess_1", "org_y"))
     sockets.track(someone_else, SocketOwner("user_b", "sess_2", "org_x"))
     revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
-    assert revocation.membership_changed("user_a", "org_x") == 1
+    assert revocation.membership_removed("user_a", "org_x") == 1
     assert in_org.closed_with is not None
     assert elsewhere.closed_with is None and someone_else.closed_with is None
