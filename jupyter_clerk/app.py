@@ -25,6 +25,7 @@ from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.server_endpoints import ENDPOINTS
 from .workspaces.socket_limits import (
     ADMISSION,
+    KERNEL_CHANNELS,
     BoundedKernelConnection,
     ClerkSocketLimits,
     WebSocketAdmission,
@@ -122,7 +123,7 @@ class ClerkApp(ExtensionApp):
             route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
         if self.configure_server:
             # Ahead of Jupyter's own handlers for the same paths, which answer server-wide.
-            self.handlers.extend(ENDPOINTS)
+            self.handlers.extend([*ENDPOINTS, KERNEL_CHANNELS])
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
         self.handlers.append((r"/clerk/api/socket-ticket", SocketTicketHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))

@@ -21,6 +21,8 @@ from collections import Counter
 from typing import Any, NoReturn
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from jupyter_server.services.kernels.handlers import _kernel_id_regex
+from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
 from tornado import web
 from traitlets import Int, default
 from traitlets.config import LoggingConfigurable
@@ -286,3 +288,18 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
         if admission is not None:
             admission.release(self)
         super().disconnect()
+
+
+class KernelChannelsHandler(KernelWebsocketHandler):
+    """Jupyter's kernel WebSocket handler, for a client that leaves during authentication.
+
+    tornado then calls `on_close` before Jupyter has made the connection, and Jupyter's
+    handler fails on the missing attribute, logging a traceback for an ordinary hang-up;
+    the connection's own `prepare` refuses the rest of that upgrade."""
+
+    def on_close(self) -> None:
+        if getattr(self, "connection", None) is not None:
+            super().on_close()
+
+
+KERNEL_CHANNELS = (rf"/api/kernels/{_kernel_id_regex}/channels", KernelChannelsHandler)
