@@ -40,3 +40,13 @@ def test_a_webhook_backoff_that_would_stop_revalidation_is_refused(backoff):
     with pytest.raises(ClerkConfigError) as info:
         provider(**LIVE, websocket_revalidate_backoff_with_webhooks=backoff)
     assert "websocket_revalidate_backoff_with_webhooks" in str(info.value)
+
+
+def test_a_negative_token_cache_size_is_a_start_up_error(monkeypatch):
+    """Fails today: CLERK_TOKEN_CACHE_SIZE=-1 is taken (a word there is refused), and the
+    token and client-token caches silently store nothing: every request verifies again and
+    every client-token request costs a Backend API call within its small bucket."""
+    monkeypatch.setenv("CLERK_TOKEN_CACHE_SIZE", "-1")
+    with pytest.raises(ClerkConfigError) as info:
+        provider(**LIVE)
+    assert "CLERK_TOKEN_CACHE_SIZE" in str(info.value)
