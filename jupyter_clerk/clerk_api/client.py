@@ -44,6 +44,9 @@ USER_AGENT = "jupyter-clerk/0.1"
 PAGE_SIZE = 100
 MAX_PAGES = 100
 MAX_CONNECTIONS = 20
+# The longest Retry-After believed: past it, one buggy or hostile 429 would lock a person's
+# membership lookups (and the revalidation of their open sockets) out for hours.
+MAX_RETRY_AFTER = 60.0
 _MAX_DETAIL = 200
 
 log = logging.getLogger(__name__)
@@ -73,11 +76,17 @@ class BackendUnavailable(BackendAPIError):
 
 
 class RateLimited(BackendUnavailable):
-    """429 with a Retry-After longer than we are willing to wait (or no retries left)."""
+    """429 with a Retry-After longer than we are willing to wait (or no retries left).
+
+    Every caller backs off by `retry_after`, so its bound is kept here, once: at most
+    MAX_RETRY_AFTER; None when there was no usable value (none, negative, not a number),
+    and the caller uses its own default back-off."""
 
     def __init__(self, retry_after: float | None, detail: str = "") -> None:
         super().__init__(429, "too_many_requests", detail)
-        self.retry_after = retry_after
+        if retry_after is not None and not retry_after >= 0:  # negative, or NaN
+            retry_after = None
+        self.retry_after = None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

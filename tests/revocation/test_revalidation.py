@@ -344,6 +344,29 @@ async def test_memberships_clerk_cannot_confirm_keep_the_sockets_open(failure):
     assert held[0].closed_with is None
 
 
+async def test_a_day_long_retry_after_does_not_keep_a_removed_members_sockets_open():
+    """The 429 keeps the socket that round (Clerk could not say), but its back-off is bounded:
+    an hour later the removal, reported by no webhook, is seen and the socket closed."""
+    clock = [1000.0]
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"))
+    directory = Directory(membership("user_a", "org_x"))
+    cache = MembershipCache(directory.lookup, ttl=60, clock=lambda: clock[0])
+    revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
+
+    async def active(session_id: str) -> Session:
+        return session(session_id, "active")
+
+    check = MembershipCheck(cache, membership_actions, revocation.membership_lost)
+    revalidator = SessionRevalidator(sockets, active, 300, memberships=check, calls_per_second=1e6)
+    directory.fail = RateLimited(24 * 60 * 60)
+    assert await revalidator.check_now() == 0
+    directory.fail = None
+    directory.memberships = []  # removed from org_x, no webhook
+    clock[0] += 3600
+    assert await revalidator.check_now() == 1
+    assert held[0].closed_with is not None
+
+
 async def test_membership_lookups_share_the_rounds_budget():
     clock = FakeClock()
 
