@@ -17,7 +17,8 @@ import math
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -50,6 +51,20 @@ MAX_RETRY_AFTER = 60.0
 _MAX_DETAIL = 200
 
 log = logging.getLogger(__name__)
+
+# What a caller holding a share of Clerk's rate limit (the revalidation round) waits on before
+# each request it causes. Set in the caller's own context, so its retries, 429 waits, pages and
+# the lookups it starts are all counted, and nobody else's requests are.
+request_budget: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "clerk_request_budget", default=None
+)
+
+
+async def spend_request_budget() -> None:
+    """Waits until the caller's budget allows one more request to Clerk (if it has one)."""
+    spend = request_budget.get()
+    if spend is not None:
+        await spend()
 
 
 class BackendAPIError(Exception):
@@ -223,6 +238,7 @@ class BackendAPI:
         url = self.api_url + path + (f"?{urlencode(query)}" if query else "")
         for attempt in range(self.max_retries + 1):
             retries_left = attempt < self.max_retries
+            await spend_request_budget()
             response = await self._attempt(method, url, body)
             if response is None or response.code >= 500:
                 status = None if response is None else response.code

@@ -168,7 +168,8 @@ class ClerkSettings(LoggingConfigurable):
         0.2,
         help="Share of Clerk's Backend API rate limit (1 000 requests per 10 s on production "
         "instances, 100 on development ones, i.e. sk_test_ keys) that re-checking the sessions "
-        "of open WebSockets may use; the rest is left for sign-ins, memberships and client "
+        "and memberships of open WebSockets may use (every request counted, retries "
+        "included); the rest is left for sign-ins, memberships and client "
         "tokens. Env: CLERK_BACKEND_API_BUDGET_SHARE.",
     ).tag(config=True)
     websocket_revalidate_concurrency = Int(
