@@ -58,8 +58,8 @@ class ClerkSocketLimits(LoggingConfigurable):
     ).tag(config=True)
     open_files = Int(
         help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per kernel "
-        "WebSocket plus 1 024; if the system allows less, fewer sockets are admitted and a "
-        "warning says so. Env: CLERK_OPEN_FILES.",
+        "WebSocket plus 1 024; if it is set lower, or the system allows less, fewer sockets "
+        "are admitted and a warning says so. Env: CLERK_OPEN_FILES.",
     ).tag(config=True)
 
     @default("max_kernel_websockets")
@@ -110,17 +110,20 @@ class ClerkSocketLimits(LoggingConfigurable):
                 except (ValueError, OSError):
                     continue
             soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        allowed = wanted
-        if soft != resource.RLIM_INFINITY and soft < self.open_files:
-            allowed = min(wanted, _sockets_within(soft, FILES_PER_WEBSOCKET))
+        # The operator's own `open_files` caps the sockets as a smaller system limit does.
+        files = self.open_files if soft == infinite else min(soft, self.open_files)
+        allowed = min(wanted, _sockets_within(files, FILES_PER_WEBSOCKET))
+        if allowed < wanted:
             self.log.warning(
-                "The system allows %d open files, not the %d that %d kernel WebSockets need "
-                "(c.ClerkSocketLimits.open_files, CLERK_OPEN_FILES; raise `ulimit -Hn`): "
-                "admitting at most %d.",
-                soft,
-                self.open_files,
-                wanted,
+                "Admitting at most %d kernel WebSockets, not %d: each needs about %d open files "
+                "and the limit is %d (%s: %d; the system's, `ulimit -Hn`: %s).",
                 allowed,
+                wanted,
+                FILES_PER_WEBSOCKET,
+                files,
+                "c.ClerkSocketLimits.open_files, env CLERK_OPEN_FILES",
+                self.open_files,
+                "unlimited" if soft == infinite else soft,
             )
         return allowed
 
