@@ -22,11 +22,11 @@ from typing import Any, NoReturn
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
-from traitlets import Int, default
+from traitlets import Int, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
-from ..settings_env import env_int
+from ..settings_env import describe_setting, env_int
 
 ZMQ_SOCKETS_PER_WEBSOCKET = 4
 FILES_PER_WEBSOCKET = 10
@@ -34,6 +34,14 @@ FILES_PER_WEBSOCKET = 10
 HEADROOM = 1024
 
 log = logging.getLogger(__name__)
+
+# The environment variable of each trait: start-up errors name both.
+ENVIRONMENT = {
+    "max_kernel_websockets": "CLERK_MAX_KERNEL_WEBSOCKETS",
+    "max_kernel_websockets_per_person": "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON",
+    "zmq_max_sockets": "CLERK_ZMQ_MAX_SOCKETS",
+    "open_files": "CLERK_OPEN_FILES",
+}
 
 
 class ClerkSocketLimits(LoggingConfigurable):
@@ -64,33 +72,34 @@ class ClerkSocketLimits(LoggingConfigurable):
 
     @default("max_kernel_websockets")
     def _max_default(self) -> int:
-        return self._env("CLERK_MAX_KERNEL_WEBSOCKETS", "max_kernel_websockets", 2000)
+        return self._env("max_kernel_websockets", 2000)
 
     @default("max_kernel_websockets_per_person")
     def _per_person_default(self) -> int:
-        return self._env(
-            "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON", "max_kernel_websockets_per_person", 100
-        )
+        return self._env("max_kernel_websockets_per_person", 100)
 
     @default("zmq_max_sockets")
     def _zmq_default(self) -> int:
-        fallback = ZMQ_SOCKETS_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
-        return self._env("CLERK_ZMQ_MAX_SOCKETS", "zmq_max_sockets", fallback)
+        return self._env(
+            "zmq_max_sockets", ZMQ_SOCKETS_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
+        )
 
     @default("open_files")
     def _open_files_default(self) -> int:
-        fallback = FILES_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
-        return self._env("CLERK_OPEN_FILES", "open_files", fallback)
+        return self._env("open_files", FILES_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM)
+
+    @validate(*ENVIRONMENT)
+    def _validate_limit(self, proposal: dict[str, Any]) -> int:
+        return _not_negative(proposal["trait"].name, proposal["value"])
 
     @staticmethod
-    def _env(name: str, trait: str, fallback: int) -> int:
+    def _env(trait: str, fallback: int) -> int:
+        """The variable's value; checked here, since traitlets skips `@validate` for defaults."""
         try:
-            value = env_int(name, fallback)
+            value = env_int(ENVIRONMENT[trait], fallback)
         except ValueError as exc:
-            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}): {exc}") from None
-        if value < 0:
-            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}) must not be negative.")
-        return value
+            raise ClerkConfigError(f"{_setting(trait)}: {exc}") from None
+        return _not_negative(trait, value)
 
     def raise_open_files(self) -> int:
         """Raises the soft open-file limit toward `open_files`; returns the sockets it allows."""
@@ -121,7 +130,7 @@ class ClerkSocketLimits(LoggingConfigurable):
                 wanted,
                 FILES_PER_WEBSOCKET,
                 files,
-                "c.ClerkSocketLimits.open_files, env CLERK_OPEN_FILES",
+                _setting("open_files"),
                 self.open_files,
                 "unlimited" if soft == infinite else soft,
             )
@@ -151,6 +160,16 @@ class ClerkSocketLimits(LoggingConfigurable):
                 allowed,
             )
         return allowed
+
+
+def _setting(trait: str) -> str:
+    return describe_setting("ClerkSocketLimits", trait, ENVIRONMENT[trait])
+
+
+def _not_negative(trait: str, value: int) -> int:
+    if value < 0:
+        raise ClerkConfigError(f"{_setting(trait)} must not be negative; got {value}.")
+    return value
 
 
 def _sockets_within(limit: int, per_socket: int) -> int:

@@ -11,7 +11,11 @@ import pytest
 import zmq
 
 from jupyter_clerk.errors import ClerkConfigError
-from jupyter_clerk.workspaces.socket_limits import FILES_PER_WEBSOCKET, ClerkSocketLimits
+from jupyter_clerk.workspaces.socket_limits import (
+    ENVIRONMENT,
+    FILES_PER_WEBSOCKET,
+    ClerkSocketLimits,
+)
 
 
 def test_defaults_follow_the_number_of_websockets(monkeypatch):
@@ -28,6 +32,16 @@ def test_a_bad_limit_names_the_trait_and_the_variable(monkeypatch, value):
         ClerkSocketLimits().max_kernel_websockets  # noqa: B018
     assert "max_kernel_websockets" in str(info.value)
     assert "CLERK_MAX_KERNEL_WEBSOCKETS" in str(info.value)
+
+
+@pytest.mark.parametrize("trait", sorted(ENVIRONMENT))
+def test_a_negative_limit_from_config_is_a_clear_start_up_error(trait):
+    """Before, only the CLERK_* path checked: -1 per person from config made `full_for` true
+    for everyone (every kernel WebSocket got 429), -1 in all made `full` true (503)."""
+    with pytest.raises(ClerkConfigError) as info:
+        getattr(ClerkSocketLimits(**{trait: -1}), trait)
+    assert f"c.ClerkSocketLimits.{trait}" in str(info.value)
+    assert ENVIRONMENT[trait] in str(info.value)
 
 
 def test_a_refused_open_file_limit_warns_and_admits_fewer_sockets(monkeypatch, caplog):
