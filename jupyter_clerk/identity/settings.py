@@ -185,9 +185,9 @@ class ClerkSettings(LoggingConfigurable):
         0.2,
         help="Share of Clerk's Backend API rate limit (1 000 requests per 10 s on production "
         "instances, 100 on development ones, i.e. sk_test_ keys) that re-checking the sessions "
-        "and memberships of open WebSockets may use (every request counted, retries "
-        "included); the rest is left for sign-ins, memberships and client "
-        "tokens. Env: CLERK_BACKEND_API_BUDGET_SHARE.",
+        "and memberships of open WebSockets may use, every request counted (retries too); the "
+        "rest is left for sign-ins, memberships and client tokens. "
+        "Env: CLERK_BACKEND_API_BUDGET_SHARE.",
     ).tag(config=True)
     websocket_revalidate_concurrency = Int(
         8, help="Session re-checks in flight at once during a revalidation round."
