@@ -32,6 +32,7 @@ from bench.http import CLERK_PROVIDER_ONLY, clerk_environment, cpu_seconds, popu
 from bench.verify import ISSUER, PARTY
 from jupyter_clerk.auth.claims import parse_session_claims
 from jupyter_clerk.cache import ExpiringLRU
+from jupyter_clerk.clerk_api.client import spend_request_budget
 from jupyter_clerk.clerk_api.memberships import MembershipCache
 from jupyter_clerk.clerk_api.models import Membership, Session, User
 from jupyter_clerk.clerk_api.profiles import ProfileCache
@@ -106,10 +107,13 @@ async def revocation_round(ended: int) -> float:
         sockets.track(handler, SocketOwner(f"user_{n}", f"sess_2aBench{n}", "org_x"))
         tokens.put(f"t{n}".encode(), parse_session_claims(payload(n)), time.monotonic() + 60)
 
+    # Each fake call is one request to Clerk: it spends the round's budget as BackendAPI does.
     async def get_session(session_id: str) -> Session:
+        await spend_request_budget()
         return Session(session_id, "user_x", "client_x", "revoked", None, 0, 0)
 
     async def no_memberships(user_id: str) -> list[Membership]:
+        await spend_request_budget()
         return []
 
     # The round's membership pass runs too (over the sockets still open: none by then).
@@ -173,6 +177,7 @@ async def clerk_calls_per_person_hour(people: int, *, webhooks: bool) -> dict[st
     calls = {"memberships": 0, "profiles": 0, "sessions": 0}
 
     async def lookup(user_id: str) -> list[Membership]:
+        await spend_request_budget()  # a request to Clerk, as BackendAPI counts it
         calls["memberships"] += 1
         return [Membership("orgmem_x", user_id, "org_x", "x", "X", "org:member", frozenset())]
 
@@ -181,6 +186,7 @@ async def clerk_calls_per_person_hour(people: int, *, webhooks: bool) -> dict[st
         return User(user_id, None, "A", "B", None, False, False)
 
     async def get_session(session_id: str) -> Session:
+        await spend_request_budget()
         calls["sessions"] += 1
         return Session(session_id, "user_x", "client_x", "active", None, 0, 0)
 

@@ -1,6 +1,7 @@
 """Reading CLERK_* environment variables, the way Clerk's SDKs are configured.
 
-One parser for every setting, so "0", "false", "no" and "off" mean the same everywhere.
+One parser for every setting, so "0", "false", "no" and "off" mean the same everywhere; one
+way of naming a setting in start-up errors, so each names both the trait and its variable.
 """
 
 from __future__ import annotations
@@ -40,3 +41,9 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r} is not a whole number") from None
+
+
+def describe_setting(section: str, trait: str, variable: str | None) -> str:
+    """How an operator sets a trait, for error messages: the trait and its variable."""
+    where = f"env {variable}" if variable else "no environment variable; set it in config"
+    return f"c.{section}.{trait} ({where})"

@@ -17,7 +17,8 @@ import math
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -44,9 +45,26 @@ USER_AGENT = "jupyter-clerk/0.1"
 PAGE_SIZE = 100
 MAX_PAGES = 100
 MAX_CONNECTIONS = 20
+# The longest Retry-After believed: past it, one buggy or hostile 429 would lock a person's
+# membership lookups (and the revalidation of their open sockets) out for hours.
+MAX_RETRY_AFTER = 60.0
 _MAX_DETAIL = 200
 
 log = logging.getLogger(__name__)
+
+# What a caller holding a share of Clerk's rate limit (the revalidation round) waits on before
+# each request it causes. Set in the caller's own context, so its retries, 429 waits, pages and
+# the lookups it starts are all counted, and nobody else's requests are.
+request_budget: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "clerk_request_budget", default=None
+)
+
+
+async def spend_request_budget() -> None:
+    """Waits until the caller's budget allows one more request to Clerk (if it has one)."""
+    spend = request_budget.get()
+    if spend is not None:
+        await spend()
 
 
 class BackendAPIError(Exception):
@@ -73,11 +91,17 @@ class BackendUnavailable(BackendAPIError):
 
 
 class RateLimited(BackendUnavailable):
-    """429 with a Retry-After longer than we are willing to wait (or no retries left)."""
+    """429 with a Retry-After longer than we are willing to wait (or no retries left).
+
+    Every caller backs off by `retry_after`, so its bound is kept here, once: at most
+    MAX_RETRY_AFTER; None when there was no usable value (none, negative, not a number),
+    and the caller uses its own default back-off."""
 
     def __init__(self, retry_after: float | None, detail: str = "") -> None:
         super().__init__(429, "too_many_requests", detail)
-        self.retry_after = retry_after
+        if retry_after is not None and not retry_after >= 0:  # negative, or NaN
+            retry_after = None
+        self.retry_after = None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -214,6 +238,7 @@ class BackendAPI:
         url = self.api_url + path + (f"?{urlencode(query)}" if query else "")
         for attempt in range(self.max_retries + 1):
             retries_left = attempt < self.max_retries
+            await spend_request_budget()
             response = await self._attempt(method, url, body)
             if response is None or response.code >= 500:
                 status = None if response is None else response.code

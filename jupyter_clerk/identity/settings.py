@@ -7,6 +7,7 @@ checked values.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -20,7 +21,7 @@ from ..auth.tokens import SessionTokenVerifier
 from ..clerk_api.client_tokens import MAX_TTL
 from ..errors import ClerkConfigError
 from ..hosts import is_loopback_host
-from ..settings_env import env_flag, env_int, env_list, env_str
+from ..settings_env import describe_setting, env_flag, env_int, env_list, env_str
 
 # The environment variable of each trait that has one: start-up errors name both.
 ENVIRONMENT = {
@@ -53,11 +54,27 @@ _TRIMMED = (
 )
 
 
+# The least usable value of numeric settings, and whether that value itself is allowed: below
+# it a setting stops the server with a bare error from deep inside, or silently switches a
+# protection off (a cache that keeps nothing, revalidation that never runs). All are finite.
+_LOWEST: dict[str, tuple[float, bool]] = {
+    "http_timeout_seconds": (0, False),
+    "client_token_verify_rate": (0, False),
+    "client_token_verify_burst": (1, True),
+    "token_cache_size": (1, True),
+    "websocket_revalidate_backoff_with_webhooks": (1, True),
+    "websocket_revalidate_seconds": (0, True),
+    "clock_skew_seconds": (0, True),
+    "jwks_refresh_cooldown_seconds": (0, True),
+    "membership_cache_seconds": (0, True),
+    "membership_stale_seconds": (0, True),
+    "profile_cache_seconds": (0, True),
+}
+
+
 def setting(trait: str, section: str = "ClerkIdentityProvider") -> str:
     """How an operator sets a trait, for error messages: the trait and its variable."""
-    variable = ENVIRONMENT.get(trait)
-    where = f"env {variable}" if variable else "no environment variable; set it in config"
-    return f"c.{section}.{trait} ({where})"
+    return describe_setting(section, trait, ENVIRONMENT.get(trait))
 
 
 class ClerkSettings(LoggingConfigurable):
@@ -168,8 +185,9 @@ class ClerkSettings(LoggingConfigurable):
         0.2,
         help="Share of Clerk's Backend API rate limit (1 000 requests per 10 s on production "
         "instances, 100 on development ones, i.e. sk_test_ keys) that re-checking the sessions "
-        "of open WebSockets may use; the rest is left for sign-ins, memberships and client "
-        "tokens. Env: CLERK_BACKEND_API_BUDGET_SHARE.",
+        "and memberships of open WebSockets may use, every request counted (retries too); the "
+        "rest is left for sign-ins, memberships and client tokens. "
+        "Env: CLERK_BACKEND_API_BUDGET_SHARE.",
     ).tag(config=True)
     websocket_revalidate_concurrency = Int(
         8, help="Session re-checks in flight at once during a revalidation round."
@@ -264,9 +282,11 @@ class ClerkSettings(LoggingConfigurable):
     @default("token_cache_size")
     def _token_cache_size_default(self) -> int:
         try:
-            return env_int("CLERK_TOKEN_CACHE_SIZE", 10_000)
+            size = env_int("CLERK_TOKEN_CACHE_SIZE", 10_000)
         except ValueError as exc:
             raise ClerkConfigError(f"{self._setting('token_cache_size')}: {exc}") from None
+        self._check_lowest("token_cache_size", size)
+        return size
 
     @default("backend_api_budget_share")
     def _backend_api_budget_share_default(self) -> float:
@@ -306,6 +326,19 @@ class ClerkSettings(LoggingConfigurable):
     @validate("authorized_parties")
     def _validate_authorized_parties(self, proposal: dict[str, Any]) -> list[str]:
         return [party.strip() for party in proposal["value"] if party.strip()]
+
+    @validate(*_LOWEST)
+    def _validate_lowest(self, proposal: dict[str, Any]) -> float:
+        self._check_lowest(proposal["trait"].name, proposal["value"])
+        return proposal["value"]
+
+    def _check_lowest(self, trait: str, value: float) -> None:
+        """Also called by defaults read from the environment: traitlets skips `@validate`
+        for dynamic defaults."""
+        lowest, allowed = _LOWEST[trait]
+        if not (math.isfinite(value) and (value >= lowest if allowed else value > lowest)):
+            bound = f"at least {lowest:g}" if allowed else f"more than {lowest:g}"
+            raise ClerkConfigError(f"{self._setting(trait)} must be {bound}; got {value!r}.")
 
     @validate("client_token_cache_seconds")
     def _validate_client_token_cache_seconds(self, proposal: dict[str, Any]) -> float:

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..clerk_api.client import BackendAPIError, NotFound
+from ..clerk_api.client import BackendAPIError, NotFound, request_budget
 from ..clerk_api.client_tokens import TokenBucket
 from ..clerk_api.memberships import MembershipCache, MembershipsUnavailable
 from ..clerk_api.models import Membership, Session
@@ -164,7 +164,9 @@ class SessionRevalidator:
     A round asks about each session behind an open socket once, then about the memberships of
     each person holding organization sockets once, `concurrency` calls at a time and at most
     `calls_per_second` (the share of Clerk's rate limit given to polling), so thousands of
-    sessions neither take sessions × round-trip nor burst past Clerk's limit.
+    sessions neither take sessions × round-trip nor burst past Clerk's limit. The budget
+    counts HTTP requests, as Clerk does: each one the round causes (retries, pages and waited-out
+    429s included) waits for it (`request_budget`); `calls` counts them.
     """
 
     def __init__(
@@ -212,11 +214,15 @@ class SessionRevalidator:
     async def check_now(self) -> int:
         """One pass over the open sockets' sessions, then over the memberships of those still
         open in organizations; returns how many sockets were closed."""
-        closed = await self._each(self._sockets.session_ids(), self._check_session)
-        if self._memberships is not None:
-            check = self._memberships
-            people = self._sockets.organizations_by_person().items()
-            closed += await self._each(people, lambda person: self._check_person(check, person))
+        budget = request_budget.set(self._spend_budget)
+        try:
+            closed = await self._each(self._sockets.session_ids(), self._check_session)
+            if self._memberships is not None:
+                check = self._memberships
+                people = self._sockets.organizations_by_person().items()
+                closed += await self._each(people, lambda person: self._check_person(check, person))
+        finally:
+            request_budget.reset(budget)
         return closed
 
     async def _each(self, items: Iterable[T], check: Callable[[T], Awaitable[int]]) -> int:
@@ -238,7 +244,6 @@ class SessionRevalidator:
             await self._sleep(wait)
 
     async def _check_session(self, session_id: str) -> int:
-        await self._spend_budget()
         try:
             status = (await self._get_session(session_id)).status
         except NotFound:
@@ -254,7 +259,6 @@ class SessionRevalidator:
         user_id, needs_by_organization = person
         memberships = check.cache.fresh(user_id)
         if memberships is None:
-            await self._spend_budget()
             try:
                 memberships = await check.cache.reload(user_id)
             except MembershipsUnavailable:  # outage or 429: keep the sockets, retry later

@@ -24,11 +24,11 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from jupyter_server.services.kernels.handlers import _kernel_id_regex
 from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
 from tornado import web
-from traitlets import Int, default
+from traitlets import Int, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ClerkConfigError
-from ..settings_env import env_int
+from ..settings_env import describe_setting, env_int
 
 ZMQ_SOCKETS_PER_WEBSOCKET = 4
 FILES_PER_WEBSOCKET = 10
@@ -36,6 +36,14 @@ FILES_PER_WEBSOCKET = 10
 HEADROOM = 1024
 
 log = logging.getLogger(__name__)
+
+# The environment variable of each trait: start-up errors name both.
+ENVIRONMENT = {
+    "max_kernel_websockets": "CLERK_MAX_KERNEL_WEBSOCKETS",
+    "max_kernel_websockets_per_person": "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON",
+    "zmq_max_sockets": "CLERK_ZMQ_MAX_SOCKETS",
+    "open_files": "CLERK_OPEN_FILES",
+}
 
 
 class ClerkSocketLimits(LoggingConfigurable):
@@ -60,39 +68,40 @@ class ClerkSocketLimits(LoggingConfigurable):
     ).tag(config=True)
     open_files = Int(
         help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per kernel "
-        "WebSocket plus 1 024; if the system allows less, fewer sockets are admitted and a "
-        "warning says so. Env: CLERK_OPEN_FILES.",
+        "WebSocket plus 1 024; if it is set lower, or the system allows less, fewer sockets "
+        "are admitted and a warning says so. Env: CLERK_OPEN_FILES.",
     ).tag(config=True)
 
     @default("max_kernel_websockets")
     def _max_default(self) -> int:
-        return self._env("CLERK_MAX_KERNEL_WEBSOCKETS", "max_kernel_websockets", 2000)
+        return self._env("max_kernel_websockets", 2000)
 
     @default("max_kernel_websockets_per_person")
     def _per_person_default(self) -> int:
-        return self._env(
-            "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON", "max_kernel_websockets_per_person", 100
-        )
+        return self._env("max_kernel_websockets_per_person", 100)
 
     @default("zmq_max_sockets")
     def _zmq_default(self) -> int:
-        fallback = ZMQ_SOCKETS_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
-        return self._env("CLERK_ZMQ_MAX_SOCKETS", "zmq_max_sockets", fallback)
+        return self._env(
+            "zmq_max_sockets", ZMQ_SOCKETS_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
+        )
 
     @default("open_files")
     def _open_files_default(self) -> int:
-        fallback = FILES_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM
-        return self._env("CLERK_OPEN_FILES", "open_files", fallback)
+        return self._env("open_files", FILES_PER_WEBSOCKET * self.max_kernel_websockets + HEADROOM)
+
+    @validate(*ENVIRONMENT)
+    def _validate_limit(self, proposal: dict[str, Any]) -> int:
+        return _not_negative(proposal["trait"].name, proposal["value"])
 
     @staticmethod
-    def _env(name: str, trait: str, fallback: int) -> int:
+    def _env(trait: str, fallback: int) -> int:
+        """The variable's value; checked here, since traitlets skips `@validate` for defaults."""
         try:
-            value = env_int(name, fallback)
+            value = env_int(ENVIRONMENT[trait], fallback)
         except ValueError as exc:
-            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}): {exc}") from None
-        if value < 0:
-            raise ClerkConfigError(f"c.ClerkSocketLimits.{trait} ({name}) must not be negative.")
-        return value
+            raise ClerkConfigError(f"{_setting(trait)}: {exc}") from None
+        return _not_negative(trait, value)
 
     def raise_open_files(self) -> int:
         """Raises the soft open-file limit toward `open_files`; returns the sockets it allows."""
@@ -112,17 +121,20 @@ class ClerkSocketLimits(LoggingConfigurable):
                 except (ValueError, OSError):
                     continue
             soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        allowed = wanted
-        if soft != resource.RLIM_INFINITY and soft < self.open_files:
-            allowed = min(wanted, _sockets_within(soft, FILES_PER_WEBSOCKET))
+        # The operator's own `open_files` caps the sockets as a smaller system limit does.
+        files = self.open_files if soft == infinite else min(soft, self.open_files)
+        allowed = min(wanted, _sockets_within(files, FILES_PER_WEBSOCKET))
+        if allowed < wanted:
             self.log.warning(
-                "The system allows %d open files, not the %d that %d kernel WebSockets need "
-                "(c.ClerkSocketLimits.open_files, CLERK_OPEN_FILES; raise `ulimit -Hn`): "
-                "admitting at most %d.",
-                soft,
-                self.open_files,
-                wanted,
+                "Admitting at most %d kernel WebSockets, not %d: each needs about %d open files "
+                "and the limit is %d (%s: %d; the system's, `ulimit -Hn`: %s).",
                 allowed,
+                wanted,
+                FILES_PER_WEBSOCKET,
+                files,
+                _setting("open_files"),
+                self.open_files,
+                "unlimited" if soft == infinite else soft,
             )
         return allowed
 
@@ -150,6 +162,16 @@ class ClerkSocketLimits(LoggingConfigurable):
                 allowed,
             )
         return allowed
+
+
+def _setting(trait: str) -> str:
+    return describe_setting("ClerkSocketLimits", trait, ENVIRONMENT[trait])
+
+
+def _not_negative(trait: str, value: int) -> int:
+    if value < 0:
+        raise ClerkConfigError(f"{_setting(trait)} must not be negative; got {value}.")
+    return value
 
 
 def _sockets_within(limit: int, per_socket: int) -> int:

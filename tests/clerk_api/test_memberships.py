@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from jupyter_clerk.clerk_api.client import BackendAPI
+from jupyter_clerk.clerk_api.client import MAX_RETRY_AFTER, BackendAPI
 from jupyter_clerk.clerk_api.memberships import MembershipCache, MembershipsUnavailable
 from tests.devinstance.helpers import ADA, ENGINES, GRACE, GUILD, LINUS, PARTNERS
 
@@ -107,6 +107,20 @@ async def test_rate_limit_is_honoured_before_asking_again_for_that_user(
     assert clerk_instance.faults.calls_to(MEMBERSHIPS) == calls
     clock.now += 21
     assert await cache.membership(ADA, ENGINES)
+
+
+async def test_a_day_long_retry_after_does_not_lock_a_persons_lookups_for_a_day(
+    cache, clerk_instance, clock
+):
+    """A buggy or hostile 429 backs off at most MAX_RETRY_AFTER, then Clerk is asked again."""
+    clerk_instance.faults.rate_limit(retry_after=24 * 60 * 60, path=MEMBERSHIPS)
+    with pytest.raises(MembershipsUnavailable) as info:
+        await cache.memberships(ADA)
+    assert info.value.retry_after == MAX_RETRY_AFTER
+    calls = clerk_instance.faults.calls_to(MEMBERSHIPS)
+    clock.now += MAX_RETRY_AFTER
+    assert (await cache.membership(ADA, ENGINES)).role == "org:admin"
+    assert clerk_instance.faults.calls_to(MEMBERSHIPS) == calls + 1
 
 
 async def test_a_rate_limit_on_one_users_lookup_does_not_refuse_the_others(

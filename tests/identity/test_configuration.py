@@ -217,3 +217,57 @@ def test_start_up_says_what_is_off_without_a_secret_key(caplog):
     caplog.clear()
     provider(publishable_key=PK, secret_key="sk_live_abcdefgh")
     assert "these are off" not in " ".join(r.getMessage() for r in caplog.records)
+
+
+# --- numbers that would stop the server from deep inside, or switch a protection off ------
+
+LIVE = {"publishable_key": PK, "secret_key": "sk_live_x"}
+
+
+@pytest.mark.parametrize(
+    ("trait", "value"),
+    [
+        # Before: TokenBucket's ValueError("rate must be positive and burst at least 1")
+        ("client_token_verify_rate", 0.0),
+        ("client_token_verify_rate", float("inf")),  # no limit at all
+        ("client_token_verify_burst", 0.5),
+        # Before: BackendAPI's ValueError("timeout must be positive; ..."), naming no setting
+        ("http_timeout_seconds", 0.0),
+        ("http_timeout_seconds", float("nan")),
+        # Before: accepted, and the caches kept nothing
+        ("token_cache_size", -1),
+        ("token_cache_size", 0),
+        # Before: accepted, and revalidation silently never ran
+        ("websocket_revalidate_seconds", -1.0),
+        ("clock_skew_seconds", -5.0),
+        ("jwks_refresh_cooldown_seconds", -1.0),
+        ("membership_cache_seconds", -1.0),
+        ("membership_stale_seconds", -1.0),
+        ("profile_cache_seconds", -1.0),
+    ],
+)
+def test_an_unusable_value_is_a_start_up_error_naming_the_trait(trait, value):
+    message = config_error(**LIVE, **{trait: value})
+    assert f"c.ClerkIdentityProvider.{trait} (" in message
+
+
+@pytest.mark.parametrize("backoff", [0.0, -1.0, 0.5])
+def test_a_webhook_backoff_that_would_stop_revalidation_is_refused(backoff):
+    """0 or less made `ensure_running` never start the revalidation (a session ended while its
+    webhook was lost kept its sockets for good) and every membership stale at once; less than
+    1 would poll more often with webhooks than without."""
+    message = config_error(**LIVE, websocket_revalidate_backoff_with_webhooks=backoff)
+    assert "websocket_revalidate_backoff_with_webhooks" in message
+
+
+def test_zero_still_turns_revalidation_off():
+    assert provider(**LIVE, websocket_revalidate_seconds=0).revalidator.interval == 0
+
+
+def test_a_negative_token_cache_size_is_a_start_up_error(monkeypatch):
+    """Before, CLERK_TOKEN_CACHE_SIZE=-1 was taken (a word there was refused): the token and
+    client-token caches stored nothing, so every request verified again and every client-token
+    request cost a Backend API call within its small bucket."""
+    monkeypatch.setenv("CLERK_TOKEN_CACHE_SIZE", "-1")
+    message = config_error(**LIVE)
+    assert "token_cache_size" in message and "CLERK_TOKEN_CACHE_SIZE" in message

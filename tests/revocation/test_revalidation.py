@@ -11,7 +11,12 @@ import pytest
 
 from jupyter_clerk import ClerkIdentityProvider
 from jupyter_clerk.cache import ExpiringLRU
-from jupyter_clerk.clerk_api.client import BackendUnavailable, RateLimited
+from jupyter_clerk.clerk_api.client import (
+    BackendAPI,
+    BackendUnavailable,
+    RateLimited,
+    spend_request_budget,
+)
 from jupyter_clerk.clerk_api.memberships import MembershipCache
 from jupyter_clerk.clerk_api.models import Membership, Session
 from jupyter_clerk.errors import ClerkConfigError
@@ -23,6 +28,7 @@ from jupyter_clerk.revocation.open_sockets import (
     SocketOwner,
 )
 from jupyter_clerk.workspaces.authorizer import membership_actions
+from tests.devinstance.helpers import ADA
 from tests.forge import PARTY
 from tests.revocation.test_indexes import FakeSocket, claims
 
@@ -53,6 +59,7 @@ async def test_a_round_keeps_at_most_concurrency_calls_in_flight():
 
     async def get_session(session_id: str) -> Session:
         nonlocal in_flight, most
+        await spend_request_budget()  # one request to Clerk, as BackendAPI counts it
         in_flight += 1
         most = max(most, in_flight)
         await asyncio.sleep(0.001)
@@ -76,6 +83,7 @@ class FakeClock:
         await asyncio.sleep(0)
 
     async def get_session(self, session_id: str) -> Session:
+        await spend_request_budget()
         self.called_at.append(self.now)
         return session(session_id, "active")
 
@@ -193,6 +201,7 @@ class Directory:
         self.fail: Exception | None = None
 
     async def lookup(self, user_id: str) -> list[Membership]:
+        await spend_request_budget()
         self.lookups.append(user_id)
         if self.fail is not None:
             raise self.fail
@@ -205,6 +214,7 @@ def revalidator_with(directory: Directory, sockets: OpenSockets, *, check: bool 
     cache = MembershipCache(directory.lookup, ttl=60)
 
     async def active(session_id: str) -> Session:
+        await spend_request_budget()
         return session(session_id, "active")
 
     memberships = MembershipCheck(cache, membership_actions, revocation.membership_lost)
@@ -344,10 +354,34 @@ async def test_memberships_clerk_cannot_confirm_keep_the_sockets_open(failure):
     assert held[0].closed_with is None
 
 
+async def test_a_day_long_retry_after_does_not_keep_a_removed_members_sockets_open():
+    """The 429 keeps the socket that round (Clerk could not say), but its back-off is bounded:
+    an hour later the removal, reported by no webhook, is seen and the socket closed."""
+    clock = [1000.0]
+    sockets, held = org_sockets(("user_a", "sess_1", "org_x"))
+    directory = Directory(membership("user_a", "org_x"))
+    cache = MembershipCache(directory.lookup, ttl=60, clock=lambda: clock[0])
+    revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, sockets)
+
+    async def active(session_id: str) -> Session:
+        return session(session_id, "active")
+
+    check = MembershipCheck(cache, membership_actions, revocation.membership_lost)
+    revalidator = SessionRevalidator(sockets, active, 300, memberships=check, calls_per_second=1e6)
+    directory.fail = RateLimited(24 * 60 * 60)
+    assert await revalidator.check_now() == 0
+    directory.fail = None
+    directory.memberships = []  # removed from org_x, no webhook
+    clock[0] += 3600
+    assert await revalidator.check_now() == 1
+    assert held[0].closed_with is not None
+
+
 async def test_membership_lookups_share_the_rounds_budget():
     clock = FakeClock()
 
     async def lookup(user_id: str) -> list[Membership]:
+        await spend_request_budget()
         clock.called_at.append(clock.now)
         return [membership(user_id, "org_x")]
 
@@ -388,3 +422,76 @@ async def test_a_round_that_fails_unexpectedly_does_not_stop_the_next_rounds():
     finally:
         revalidator.stop()
     assert rounds == 2
+
+
+# --- the budget counts the HTTP requests Clerk receives, retries included -----------------
+
+SESSIONS = r"/v1/sessions/"
+MEMBERSHIPS = r"/v1/users/[^/]+/organization_memberships"
+PER_SECOND = 5
+COUNT = 20
+
+
+def failing_round(
+    clerk_instance, path: str, **checks
+) -> tuple[SessionRevalidator, FakeClock, list[FakeSocket]]:
+    """A round over COUNT people's organization sockets, at PER_SECOND, against a Clerk that
+    answers `path` with 503 for good, through a client that retries (as the provider's does)."""
+    clerk_instance.faults.fail(503, times=10 * COUNT, path=path)
+    clock = FakeClock()
+    sockets, held = org_sockets(
+        *((f"user_2aReview{n}", f"sess_2aReview{n}", "org_x") for n in range(COUNT))
+    )
+    revalidator = SessionRevalidator(
+        sockets,
+        checks["get_session"],
+        300,
+        memberships=checks.get("memberships"),
+        calls_per_second=PER_SECOND,
+        concurrency=4,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
+    )
+    return revalidator, clock, held
+
+
+async def test_a_round_against_a_failing_clerk_stays_within_its_request_budget(clerk_instance):
+    """Counting re-checks instead of requests, 20 re-checks sent 60 requests (two retries
+    each) where the budget allowed 5 + 5 × the seconds waited."""
+    api = BackendAPI(clerk_instance.api_url, clerk_instance.secret_key, backoff=0.001)
+    revalidator, clock, _held = failing_round(clerk_instance, SESSIONS, get_session=api.get_session)
+    assert await revalidator.check_now() == 0  # an outage closes nothing
+    sent = clerk_instance.faults.calls_to(SESSIONS)
+    assert sent == revalidator.calls == 3 * COUNT  # each request counted, retries too
+    assert sent <= PER_SECOND + PER_SECOND * clock.now + 1e-9
+
+
+async def test_membership_lookups_against_a_failing_clerk_stay_within_the_request_budget(
+    clerk_instance,
+):
+    api = BackendAPI(clerk_instance.api_url, clerk_instance.secret_key, backoff=0.001)
+    cache = MembershipCache(api.user_memberships)
+    revocation = Revocation(ExpiringLRU(10, time.monotonic), None, None, OpenSockets())
+
+    async def active(session_id: str) -> Session:
+        await spend_request_budget()
+        return session(session_id, "active")
+
+    check = MembershipCheck(cache, membership_actions, revocation.membership_lost)
+    revalidator, clock, _held = failing_round(
+        clerk_instance, MEMBERSHIPS, get_session=active, memberships=check
+    )
+    assert await revalidator.check_now() == 0
+    sent = clerk_instance.faults.calls_to(MEMBERSHIPS)
+    assert sent == 3 * COUNT and revalidator.calls == COUNT + sent
+    assert revalidator.calls <= PER_SECOND + PER_SECOND * clock.now + 1e-9
+
+
+async def test_requests_after_a_round_are_not_charged_to_its_budget(clerk_instance):
+    api = BackendAPI(clerk_instance.api_url, clerk_instance.secret_key, backoff=0.001)
+    revalidator, _, _held = failing_round(clerk_instance, SESSIONS, get_session=api.get_session)
+    await revalidator.check_now()
+    spent = revalidator.calls
+    clerk_instance.faults.clear()
+    await api.get_user(ADA)
+    assert revalidator.calls == spent

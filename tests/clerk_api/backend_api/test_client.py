@@ -10,6 +10,7 @@ import pytest
 
 from jupyter_clerk.clerk_api.client import (
     CLERK_API_VERSION,
+    MAX_RETRY_AFTER,
     BackendAPI,
     BackendAPIError,
     BackendUnavailable,
@@ -116,6 +117,18 @@ async def test_429_with_a_long_retry_after_raises_rate_limited_at_once(clerk_ins
         await client_for(clerk_instance, max_retry_after=2.0).get_user(ADA)
     assert info.value.retry_after == 30
     assert len(clerk_instance.faults.calls) == 1
+
+
+async def test_a_retry_after_past_the_ceiling_is_cut_to_it(clerk_instance):
+    clerk_instance.faults.rate_limit(retry_after=24 * 60 * 60)
+    with pytest.raises(RateLimited) as info:
+        await client_for(clerk_instance).get_user(ADA)
+    assert info.value.retry_after == MAX_RETRY_AFTER
+
+
+@pytest.mark.parametrize("retry_after", [-1.0, float("nan"), None])
+def test_an_unusable_retry_after_leaves_the_callers_default_back_off(retry_after):
+    assert RateLimited(retry_after).retry_after is None
 
 
 async def test_429_without_retry_after_is_not_retried(clerk_instance):
