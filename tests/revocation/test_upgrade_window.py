@@ -14,6 +14,7 @@ import asyncio
 import json
 
 import pytest
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -30,8 +31,11 @@ from tests.workspaces.test_kernel_websocket_limit import (
 MEMBERSHIPS = r"/v1/users/[^/]+/organization_memberships"
 
 
+@pytest.mark.parametrize(
+    "subprotocols", [None, ["v1.kernel.websocket.jupyter.org"]], ids=["legacy", "v1"]
+)
 async def test_a_session_revoked_during_the_upgrade_does_not_keep_its_socket(
-    clerk_instance, jp_serverapp, server_url, fetch
+    clerk_instance, jp_serverapp, server_url, fetch, subprotocols
 ):
     """Revoked while Jupyter waits for the kernel's first kernel_info reply: the socket used
     to open, answer, and be tracked no more (so no later round or webhook closed it)."""
@@ -40,8 +44,9 @@ async def test_a_session_revoked_during_the_upgrade_does_not_keep_its_socket(
     (kernel,) = await start_kernels(fetch, token, 1)  # fresh: its first kernel_info is slow
     revocation = jp_serverapp.identity_provider.revocation
     admission = jp_serverapp.web_app.settings[ADMISSION]
+    url = channels_url(server_url, kernel, token)
     async with asyncio.timeout(HANG_GUARD):
-        opening = asyncio.ensure_future(connect(channels_url(server_url, kernel, token)))
+        opening = asyncio.ensure_future(connect(url, subprotocols=subprotocols))
         while not admission.admitted:  # authenticated, tracked, now in the kernel handshake
             assert not opening.done()
             await asyncio.sleep(0.001)
@@ -60,6 +65,14 @@ async def test_a_session_revoked_during_the_upgrade_does_not_keep_its_socket(
             assert ws.close_reason == "Clerk session revoked"
         finally:
             await ws.close()
+        # Jupyter's own bookkeeping stays even: the connection it counted at `open` is
+        # counted off at `on_close`, and nothing is left registered or admitted (closing
+        # without running the handler's `open` left the count at -1: checked).
+        kernels = jp_serverapp.kernel_manager
+        async with asyncio.timeout(HANG_GUARD):
+            while kernels._kernel_connections[kernel] or admission.admitted:
+                await asyncio.sleep(0.01)
+        assert not [key for key in ZMQChannelsWebsocketConnection._open_sessions if kernel in key]
 
 
 async def test_a_session_revoked_during_workspace_resolution_loses_its_socket(
