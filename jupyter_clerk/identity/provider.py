@@ -41,6 +41,7 @@ from ..workspaces.authorizer import (
     socket_needs,
     workspace_actions,
 )
+from ..workspaces.kernel_sockets import unregister_unless_upgraded
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
 from .settings import ClerkSettings
 
@@ -209,9 +210,11 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             refuse(handler, 503, exc.log_message or "", retry)
         if user is not None:
             handler._token_authenticated = user.token_authenticated  # type: ignore[attr-defined]
-            # A plain handler asked to upgrade answers over HTTP: no socket to track.
-            if isinstance(handler, WebSocketHandler) and is_websocket_upgrade(handler.request):
-                self._track_websocket(handler, user)
+            if isinstance(handler, WebSocketHandler):  # a plain one answers over HTTP
+                # Jupyter registers a kernel socket even when the request cannot upgrade.
+                unregister_unless_upgraded(handler)
+                if is_websocket_upgrade(handler.request):
+                    self._track_websocket(handler, user)
             return user
         if not _allows_anonymous(handler) and (
             isinstance(handler, APIHandler) or is_websocket_upgrade(handler.request)

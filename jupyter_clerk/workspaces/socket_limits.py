@@ -253,26 +253,17 @@ class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
         self, handler: web.RequestHandler, admission: WebSocketAdmission
     ) -> None:
         """Gives the place back when tornado refuses the upgrade after admission (no Upgrade
-        header, no Sec-WebSocket-Key, a foreign Origin) or Jupyter's `prepare` fails: the
-        request then finishes without ever calling `on_close`. A successful upgrade finishes
-        with 101 before `open`, and keeps its place until `disconnect`."""
+        header, no Sec-WebSocket-Key, a foreign Origin): it then finishes the request without
+        ever calling `on_close`. A successful upgrade finishes with 101 before `open`, and
+        keeps its place until `disconnect`."""
         finish = handler.on_finish
 
         def on_finish() -> None:
             if handler.get_status() != 101:
                 admission.release(self)
-                self._unregister_session()
             finish()
 
         handler.on_finish = on_finish  # this request's handler only
-
-    def _unregister_session(self) -> None:
-        """Jupyter's `prepare` files the handler under kernel:session (a session id the
-        client chooses) and only `disconnect` removes it: a refused upgrade would stay there
-        for good. Not `disconnect` itself: it counts down a connection never counted up."""
-        key = getattr(self, "session_key", None)
-        if key is not None and self._open_sessions.get(key) is self.websocket_handler:
-            del self._open_sessions[key]
 
     def disconnect(self) -> None:
         admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)

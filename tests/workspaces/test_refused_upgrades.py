@@ -7,7 +7,7 @@ and only `disconnect` removes it; the identity provider tracks it in `OpenSocket
 parameter, so one person with any valid token could grow the server's memory without bound,
 and the revalidator kept polling, and counting as open, sockets that never existed. Failed
 before the fix with (20, 20) for 20 refusals; switching off either half (the unregistering in
-socket_limits.py, the forgetting in revocation/upgrades.py) fails it again.
+workspaces/kernel_sockets.py, the forgetting in revocation/upgrades.py) fails it again.
 """
 
 from __future__ import annotations
