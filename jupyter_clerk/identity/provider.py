@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.websocket import WebSocketHandler
 from traitlets import Bool, Type, default, validate
 
 from ..auth.claims import Organization, SessionClaims
@@ -32,6 +33,7 @@ from ..clerk_api.profiles import ProfileCache
 from ..errors import TokenError
 from ..revocation.denylist import Revocation
 from ..revocation.open_sockets import MembershipCheck, OpenSockets, SessionRevalidator, SocketOwner
+from ..revocation.upgrades import guard_upgrade
 from ..workspaces.authorizer import (
     DEFAULT_ROLE_ACTIONS,
     ClerkAuthorizer,
@@ -39,6 +41,7 @@ from ..workspaces.authorizer import (
     socket_needs,
     workspace_actions,
 )
+from ..workspaces.kernel_sockets import unregister_unless_upgraded
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
 from .settings import ClerkSettings
 
@@ -53,6 +56,9 @@ class ClerkUser(User):
     organization: Organization | None = None
     token_authenticated: bool = False
     workspace: Workspace | None = None
+    # When the credential was issued (a client token's session: when it was resolved), for
+    # the denylist's "issued before the role changed".
+    issued_at: float = 0.0
 
 
 def user_from_claims(claims: SessionClaims, *, token_authenticated: bool) -> ClerkUser:
@@ -71,6 +77,7 @@ def user_from_claims(claims: SessionClaims, *, token_authenticated: bool) -> Cle
         session_id=claims.session_id,
         organization=claims.organization,
         token_authenticated=token_authenticated,
+        issued_at=claims.issued_at,
     )
 
 
@@ -208,8 +215,11 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             refuse(handler, 503, exc.log_message or "", retry)
         if user is not None:
             handler._token_authenticated = user.token_authenticated  # type: ignore[attr-defined]
-            if is_websocket_upgrade(handler.request):
-                self._track_websocket(handler, user)
+            if isinstance(handler, WebSocketHandler):  # a plain one answers over HTTP
+                # Jupyter registers a kernel socket even when the request cannot upgrade.
+                unregister_unless_upgraded(handler)
+                if is_websocket_upgrade(handler.request):
+                    self._track_websocket(handler, user)
             return user
         if not _allows_anonymous(handler) and (
             isinstance(handler, APIHandler) or is_websocket_upgrade(handler.request)
@@ -260,8 +270,9 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             return None
         return user_from_claims(claims, token_authenticated=credential.source.explicit)
 
-    def _track_websocket(self, handler: web.RequestHandler, user: ClerkUser) -> None:
-        """Remember who opened the socket, so revocation can find and close it."""
+    def _track_websocket(self, handler: WebSocketHandler, user: ClerkUser) -> None:
+        """Remember who opened the socket, so revocation can find and close it, even while
+        it is still upgrading."""
         workspace = user.workspace
         needs: frozenset[str] = frozenset()
         if workspace is not None:
@@ -273,13 +284,21 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             org_id = user.organization.id if user.organization else None
         owner = SocketOwner(user.username, user.session_id, org_id, needs)
         self.revocation.sockets.track(handler, owner)
+        guard_upgrade(
+            handler,
+            self.revocation.sockets,
+            lambda: self.revocation.withdrawal(
+                owner.user_id, owner.session_id, owner.organization_id, user.issued_at
+            ),
+        )
         if self.revalidator is not None:
             self.revalidator.ensure_running()
 
     async def _client_token_user(self, token: str) -> ClerkUser:
         """The user of the client token's chosen session, shaped like a session-token user."""
         session = await self.client_tokens.resolve(token)  # type: ignore[union-attr]
-        if self.revocation.refuses(session.user_id, session.id, None, time.time()):
+        issued_at = time.time()
+        if self.revocation.refuses(session.user_id, session.id, None, issued_at):
             raise TokenError("session-revoked", "the client's session was revoked")
         organization = None
         org_id = session.last_active_organization_id
@@ -293,6 +312,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
             session_id=session.id,
             organization=organization,
             token_authenticated=True,
+            issued_at=issued_at,
         )
 
     def identity_model(self, user: User) -> dict[str, Any]:

@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 SIGNED_OUT_MEMORY = 24 * 60 * 60.0
 MEMBERSHIP_MEMORY = 10 * 60.0
 MAX_REMEMBERED = 100_000
+# A socket's close reason, by what was withdrawn (as the revocations below give it).
+WITHDRAWN = {
+    "session": "Clerk session ended",
+    "user": "Clerk user deleted",
+    "organization": "Clerk organization deleted",
+    "member": "Clerk organization membership changed",
+}
 
 
 class Denylist:
@@ -92,17 +99,22 @@ class Revocation:
         A revoked session or deleted user is refused outright; an organization role is refused
         only from credentials issued before it changed (later ones carry the new role).
         """
-        if self.denied.withdrawn_at(("session", session_id)) is not None:
-            return True
-        if self.denied.withdrawn_at(("user", user_id)) is not None:
-            return True
+        return self.withdrawal(user_id, session_id, organization_id, issued_at) is not None
+
+    def withdrawal(
+        self, user_id: str, session_id: str, organization_id: str | None, issued_at: float
+    ) -> str | None:
+        """What withdrew that credential's access, in the words closing its sockets; or None."""
+        for key in (("session", session_id), ("user", user_id)):
+            if self.denied.withdrawn_at(key) is not None:
+                return WITHDRAWN[key[0]]
         if organization_id is None:
-            return False
+            return None
         for key in (("organization", organization_id), ("member", user_id, organization_id)):
             since = self.denied.withdrawn_at(key)
             if since is not None and issued_at <= since:
-                return True
-        return False
+                return WITHDRAWN[key[0]]
+        return None
 
     def session_ended(self, session_id: str, status: str) -> int:
         """session.revoked / .ended / .removed: returns how many sockets were closed."""

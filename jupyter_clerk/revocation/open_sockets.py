@@ -60,6 +60,9 @@ class OpenSockets:
     def __init__(self) -> None:
         self._sockets: weakref.WeakKeyDictionary[Any, SocketOwner] = weakref.WeakKeyDictionary()
         self._index: dict[tuple[str, str], weakref.WeakSet[Any]] = {}
+        # Why each handler was closed: one still upgrading ignores `close`, so its `open`
+        # asks here (see revocation.upgrades).
+        self._closed: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     def __len__(self) -> int:
         return len(self._sockets)
@@ -103,18 +106,29 @@ class OpenSockets:
         handlers = list(self._index.get(tag, ()))
         return self._close([h for h in handlers if predicate(self._sockets.get(h, _GONE))], reason)
 
+    def forget(self, handler: Any) -> bool:
+        """Stops tracking a handler (its upgrade was refused); whether it was tracked."""
+        owner = self._sockets.pop(handler, None)
+        if owner is None:
+            return False
+        for tag in owner_tags(owner):
+            handlers = self._index.get(tag)
+            if handlers is not None:
+                handlers.discard(handler)
+                if not handlers:
+                    del self._index[tag]
+        return True
+
+    def closed_for(self, handler: Any) -> str | None:
+        """Why revocation closed this handler, if it did."""
+        return self._closed.get(handler)
+
     def _close(self, doomed: list[Any], reason: str) -> int:
         closed = 0
         for handler in doomed:
-            owner = self._sockets.pop(handler, None)
-            if owner is None:
+            if not self.forget(handler):
                 continue  # already closed through another of its tags
-            for tag in owner_tags(owner):
-                handlers = self._index.get(tag)
-                if handlers is not None:
-                    handlers.discard(handler)
-                    if not handlers:
-                        del self._index[tag]
+            self._closed[handler] = reason
             closed += 1
             try:
                 handler.close(CLOSE_CODE, reason)

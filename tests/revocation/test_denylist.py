@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from jupyter_clerk.cache import ExpiringLRU
 from jupyter_clerk.revocation.denylist import Revocation
-from jupyter_clerk.revocation.open_sockets import OpenSockets
+from jupyter_clerk.revocation.open_sockets import OpenSockets, SocketOwner
 from jupyter_clerk.revocation.webhooks import apply_event
+from tests.revocation.test_indexes import FakeSocket
 
 ADA, SESSION, ORG = "user_2aAda", "sess_2aAda", "org_2aAcme"
 
@@ -56,3 +58,26 @@ async def test_a_new_membership_webhook_makes_the_next_lookup_fresh_without_refu
     assert await apply_event(rev, event, None) == "forgot the cached memberships"
     assert forgotten == [ADA]
     assert not rev.refuses(ADA, SESSION, ORG, time.time() - 1)
+
+
+async def test_a_socket_opening_after_a_revocation_is_told_what_its_open_sockets_were_told():
+    """The check at the end of an upgrade (revocation/upgrades.py) closes with the words of
+    the revocation that closed the owner's open sockets; a session's status is not
+    remembered, so every ended session reads "Clerk session ended"."""
+    before = time.time() - 1
+    revocations = {
+        "user": lambda rev: rev.user_deleted(ADA, None),
+        "organization": lambda rev: rev.organization_deleted(ORG),
+        "member": lambda rev: rev.membership_lost(ADA, ORG),
+    }
+    for kind, revoke in revocations.items():
+        rev = revocation()
+        rev.sockets.track(open_socket := FakeSocket(), SocketOwner(ADA, SESSION, ORG))
+        if asyncio.iscoroutine(closed := revoke(rev)):
+            await closed
+        assert open_socket.closed_with is not None, kind
+        assert rev.withdrawal(ADA, SESSION, ORG, before) == open_socket.closed_with[1], kind
+    rev = revocation()
+    rev.session_ended(SESSION, "revoked")
+    assert rev.withdrawal(ADA, SESSION, None, before) == "Clerk session ended"
+    assert revocation().withdrawal(ADA, SESSION, ORG, before) is None

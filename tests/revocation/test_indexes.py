@@ -135,3 +135,16 @@ def test_membership_removal_closes_that_users_sockets_in_that_organization_only(
     assert revocation.membership_removed("user_a", "org_x") == 1
     assert in_org.closed_with is not None
     assert elsewhere.closed_with is None and someone_else.closed_with is None
+
+
+def test_a_socket_closed_before_its_upgrade_is_remembered_with_the_reason_and_forgettable():
+    """tornado ignores `close` before the upgrade: forgetting it silently lost the revocation."""
+    sockets = OpenSockets()
+    upgrading, refused = FakeSocket(), FakeSocket()
+    sockets.track(upgrading, SocketOwner("user_a", "sess_1", "org_x"))
+    sockets.track(refused, SocketOwner("user_a", "sess_2", "org_x"))
+    assert sockets.close_tagged(("session", "sess_1"), "Clerk session revoked") == 1
+    assert sockets.closed_for(upgrading) == "Clerk session revoked"
+    assert sockets.closed_for(refused) is None
+    assert sockets.forget(refused) and not sockets.forget(refused)
+    assert (len(sockets), sockets.session_ids()) == (0, [])
