@@ -25,7 +25,6 @@ from .workspaces.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .workspaces.server_endpoints import ENDPOINTS
 from .workspaces.socket_limits import (
     ADMISSION,
-    BoundedKernelConnection,
     ClerkSocketLimits,
     WebSocketAdmission,
 )
@@ -105,9 +104,6 @@ class ClerkApp(ExtensionApp):
         serverapp.contents_manager_class = WorkspaceContentsManager
         serverapp.kernel_manager_class = WorkspaceKernelManager
         serverapp.session_manager_class = WorkspaceSessionManager
-        # Refuses kernel WebSockets past c.ClerkSocketLimits.max_kernel_websockets.
-        if "kernel_websocket_connection_class" not in serverapp.config.ServerApp:
-            serverapp.kernel_websocket_connection_class = BoundedKernelConnection
         # A security extension that fails to load must stop the server, not be skipped.
         serverapp.reraise_server_extension_failures = True
 

@@ -40,6 +40,7 @@ from ..workspaces.authorizer import (
     workspace_actions,
 )
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
+from ..workspaces.socket_limits import admit_websocket
 from .settings import ClerkSettings
 
 UNAUTHENTICATED_MESSAGE = "Sign-in required: send a valid Clerk session token."
@@ -204,6 +205,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
         if user is not None:
             handler._token_authenticated = user.token_authenticated  # type: ignore[attr-defined]
             if is_websocket_upgrade(handler.request):
+                admit_websocket(handler, user.username)  # or refuses it: 429, 503
                 self._track_websocket(handler, user)
             return user
         if not _allows_anonymous(handler) and (

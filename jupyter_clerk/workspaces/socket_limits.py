@@ -1,4 +1,4 @@
-"""How many kernel WebSockets one server holds, and a clean refusal past that.
+"""How many WebSockets one server holds, and a clean refusal past that.
 
 Each kernel WebSocket holds four ZMQ sockets (shell, control, iopub, stdin) in the kernel
 manager's shared ZMQ context, whose default limit is 1 023 sockets, and about ten file
@@ -6,6 +6,11 @@ descriptors (each ZMQ socket's connection and mailbox, plus the TCP connection i
 the process's open-file limit (often 1 024). Jupyter fails with "Too many open files" at about
 250 sockets. We raise both limits to what the configured number of sockets needs, and refuse
 the socket after the last one with a 503 before the upgrade, never with a stack trace.
+
+Every WebSocket counts, not only kernels': the events stream, terminals and extensions'
+sockets also hold a connection, a file descriptor and a listener each, and uncounted they
+would let one person use up what the limit was sized for. Each admitted socket is sized as
+a kernel socket.
 
 The server-wide limit alone would let one person hold every place and shut everyone else
 out, so each person (Clerk user id, across workspaces, sessions and tabs) also has a limit of
@@ -18,10 +23,11 @@ import json
 import logging
 import resource
 from collections import Counter
+from collections.abc import Awaitable
 from typing import Any, NoReturn
 
-from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
+from tornado.websocket import WebSocketHandler
 from traitlets import Int, default
 from traitlets.config import LoggingConfigurable
 
@@ -160,8 +166,8 @@ RETRY_AFTER = "30"
 
 
 class WebSocketAdmission:
-    """One server's kernel WebSockets, in all and per person, and their limits (None: no
-    limit of ours).
+    """One server's WebSockets (kernels, events, terminals, extensions'), in all and per
+    person, and their limits (None: no limit of ours).
 
     Per server, in its settings: a process may run several servers (tests, benchmarks), and
     one's sockets must not count against another's limit."""
@@ -169,11 +175,11 @@ class WebSocketAdmission:
     def __init__(self, limit: int | None, per_person: int | None = None) -> None:
         self.limit = limit
         self.per_person = per_person
-        # Each place, held from admission (before the upgrade) by its connection, whose
-        # person it names, until the connection gives it back: the upgrade refused or failed,
+        # Each place, held from admission (before the upgrade) by its request's handler, whose
+        # person it names, until the handler gives it back: the upgrade refused or failed,
         # or the socket closed. Strong references, so the counts are exact; a weak one would
-        # not help, since jupyter_server keeps handlers in a class-level dictionary.
-        self.admitted: dict[BoundedKernelConnection, str] = {}
+        # not help, since jupyter_server keeps kernel handlers in a class-level dictionary.
+        self.admitted: dict[WebSocketHandler, str] = {}
         self._held: Counter[str] = Counter()
 
     def full(self) -> bool:
@@ -185,14 +191,14 @@ class WebSocketAdmission:
     def full_for(self, person: str) -> bool:
         return self.per_person is not None and self.held_by(person) >= self.per_person
 
-    def admit(self, connection: BoundedKernelConnection, person: str) -> None:
-        if connection not in self.admitted:
-            self.admitted[connection] = person
+    def admit(self, handler: WebSocketHandler, person: str) -> None:
+        if handler not in self.admitted:
+            self.admitted[handler] = person
             self._held[person] += 1
 
-    def release(self, connection: BoundedKernelConnection) -> None:
-        """Gives the connection's place back; once, however many ways its request ends."""
-        person = self.admitted.pop(connection, None)
+    def release(self, handler: WebSocketHandler) -> None:
+        """Gives the handler's place back; once, however many ways its request ends."""
+        person = self.admitted.pop(handler, None)
         if person is not None:
             self._held[person] -= 1
             if not self._held[person]:
@@ -206,67 +212,79 @@ def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str)
     raise web.Finish(json.dumps({"message": message, "reason": reason}))
 
 
-class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
-    """Jupyter's kernel WebSocket connection, refusing past the person's or server's limit."""
+def admit_websocket(handler: web.RequestHandler, person: str) -> None:
+    """Takes a place for the WebSocket this authenticated request asks for, or refuses it
+    (429 past the person's limit, 503 past the server's) before the upgrade.
 
-    _person = ""
+    Called by the identity provider, which sees every WebSocket request whatever its
+    handler: kernel channels, events, terminals, language servers, any extension's."""
+    admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
+    if admission is None or not isinstance(handler, WebSocketHandler):
+        return
+    if handler in admission.admitted or _connection_closed(handler):
+        return  # a closed connection has already had its `on_close`: nothing would release
+    if admission.full_for(person):
+        log.warning(
+            "Refused a WebSocket of %s: they have %d open, the per-person limit",
+            person,
+            admission.per_person,
+        )
+        _refuse(
+            handler,
+            429,
+            "too-many-websockets-for-person",
+            "You have as many open connections (notebooks, terminals, JupyterLab tabs) as one "
+            "person may have here; close some tabs or try again shortly.",
+        )
+    if admission.full():
+        log.warning("Refused a WebSocket: %d are open, the limit", admission.limit)
+        _refuse(
+            handler,
+            503,
+            "too-many-websockets",
+            "This server has as many open connections (notebooks, terminals, JupyterLab "
+            "tabs) as it is configured for; close a tab or try again shortly.",
+        )
+    admission.admit(handler, person)
+    _release_when_done(handler, admission)
 
-    async def prepare(self) -> None:
-        handler = self.websocket_handler
-        admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
-        if admission is None:
-            await super().prepare()
-            return
-        # The handler's user is authenticated and authorized before the connection exists.
-        self._person = handler.current_user.username
-        if admission.full_for(self._person):
-            self.log.warning(
-                "Refused a kernel WebSocket of %s: they have %d open, the per-person limit",
-                self._person,
-                admission.per_person,
-            )
-            _refuse(
-                handler,
-                429,
-                "too-many-websockets-for-person",
-                "You have as many open notebook connections as one person may have here; "
-                "close some notebook tabs or try again shortly.",
-            )
-        if admission.full():
-            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", admission.limit)
-            _refuse(
-                handler,
-                503,
-                "too-many-websockets",
-                "This server has as many open notebook connections as it is configured for; "
-                "close a notebook tab or try again shortly.",
-            )
-        admission.admit(self, self._person)
-        self._release_unless_upgraded(handler, admission)
+
+def _connection_closed(handler: web.RequestHandler) -> bool:
+    stream = getattr(handler.request.connection, "stream", None)
+    return stream is None or stream.closed()
+
+
+def _release_when_done(handler: WebSocketHandler, admission: WebSocketAdmission) -> None:
+    """Gives the place back however the request ends (this request's handler only):
+    - finished without the upgrade (tornado refuses one without an Upgrade header or a
+      Sec-WebSocket-Key, or with a foreign Origin; authorization fails): `on_finish`, not 101;
+    - upgraded, then closed (cleanly or the TCP connection dropped), or dropped before the
+      upgrade: tornado calls `on_close` once;
+    - upgraded, then `open` failed: tornado aborts the socket without calling `on_close`."""
+    finish, close, open_ = handler.on_finish, handler.on_close, handler.open
+
+    def on_finish() -> None:
+        if handler.get_status() != 101:
+            admission.release(handler)
+        finish()
+
+    def on_close() -> None:
+        admission.release(handler)
+        close()
+
+    def on_open(*args: Any, **kwargs: Any) -> Awaitable[None] | None:
         try:
-            await super().prepare()
+            opened = open_(*args, **kwargs)
         except BaseException:
-            admission.release(self)
+            admission.release(handler)
+            raise
+        return None if opened is None else _released_on_failure(opened)
+
+    async def _released_on_failure(opened: Awaitable[None]) -> None:
+        try:
+            await opened
+        except BaseException:
+            admission.release(handler)
             raise
 
-    def _release_unless_upgraded(
-        self, handler: web.RequestHandler, admission: WebSocketAdmission
-    ) -> None:
-        """Gives the place back when tornado refuses the upgrade after admission (no Upgrade
-        header, no Sec-WebSocket-Key, a foreign Origin): it then finishes the request without
-        ever calling `on_close`. A successful upgrade finishes with 101 before `open`, and
-        keeps its place until `disconnect`."""
-        finish = handler.on_finish
-
-        def on_finish() -> None:
-            if handler.get_status() != 101:
-                admission.release(self)
-            finish()
-
-        handler.on_finish = on_finish  # this request's handler only
-
-    def disconnect(self) -> None:
-        admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
-        if admission is not None:
-            admission.release(self)
-        super().disconnect()
+    handler.on_finish, handler.on_close, handler.open = on_finish, on_close, on_open
