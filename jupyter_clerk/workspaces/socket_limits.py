@@ -43,28 +43,30 @@ log = logging.getLogger(__name__)
 
 
 class ClerkSocketLimits(LoggingConfigurable):
-    """Limits on open kernel WebSockets (configured as c.ClerkSocketLimits.*)."""
+    """Limits on open WebSockets (configured as c.ClerkSocketLimits.*)."""
 
     max_kernel_websockets = Int(
-        help="Kernel WebSockets one server keeps open at once (every browser tab with a "
-        "notebook holds one); the next gets 503 until one closes. The ZMQ socket and "
-        "open-file limits are raised to match. 0 leaves Jupyter's own limits alone. "
+        help="WebSockets one server keeps open at once: kernels' (one per notebook tab), the "
+        "events stream (one per JupyterLab tab), terminals', extensions'; the next gets 503 "
+        "until one closes. The ZMQ socket and open-file limits are raised to match, each "
+        "admitted socket sized as a kernel's. 0: no limit, and Jupyter's own limits alone. "
         "Env: CLERK_MAX_KERNEL_WEBSOCKETS.",
     ).tag(config=True)
     max_kernel_websockets_per_person = Int(
-        help="Kernel WebSockets one person (Clerk user id, over all their workspaces, sessions "
-        "and tabs) keeps open at once; the next gets 429 (reason "
-        "too-many-websockets-for-person) until one of theirs closes. A notebook tab holds one, "
-        "plus one briefly while it reconnects. 0: no per-person limit. "
+        help="WebSockets of every kind one person (Clerk user id, over all their workspaces, "
+        "sessions and tabs) keeps open at once; the next gets 429 (reason "
+        "too-many-websockets-for-person) until one of theirs closes. A JupyterLab tab holds "
+        "one, a notebook or terminal one more, plus one briefly while it reconnects. "
+        "0: no per-person limit. "
         "Env: CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON.",
     ).tag(config=True)
     zmq_max_sockets = Int(
-        help="Socket limit of the kernel manager's ZMQ context. Default: 4 per kernel WebSocket "
+        help="Socket limit of the kernel manager's ZMQ context. Default: 4 per WebSocket "
         "plus 1 024. Env: CLERK_ZMQ_MAX_SOCKETS.",
     ).tag(config=True)
     open_files = Int(
-        help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per kernel "
-        "WebSocket plus 1 024; if the system allows less, fewer sockets are admitted and a "
+        help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per WebSocket "
+        "plus 1 024; if the system allows less, fewer sockets are admitted and a "
         "warning says so. Env: CLERK_OPEN_FILES.",
     ).tag(config=True)
 
@@ -120,7 +122,7 @@ class ClerkSocketLimits(LoggingConfigurable):
         if soft != resource.RLIM_INFINITY and soft < self.open_files:
             allowed = min(wanted, _sockets_within(soft, FILES_PER_WEBSOCKET))
             self.log.warning(
-                "The system allows %d open files, not the %d that %d kernel WebSockets need "
+                "The system allows %d open files, not the %d that %d WebSockets need "
                 "(c.ClerkSocketLimits.open_files, CLERK_OPEN_FILES; raise `ulimit -Hn`): "
                 "admitting at most %d.",
                 soft,
@@ -145,7 +147,7 @@ class ClerkSocketLimits(LoggingConfigurable):
         allowed = min(wanted_websockets, _sockets_within(limit, ZMQ_SOCKETS_PER_WEBSOCKET))
         if allowed < wanted_websockets:
             self.log.warning(
-                "The ZMQ context allows %d sockets, not the %d that %d kernel WebSockets need "
+                "The ZMQ context allows %d sockets, not the %d that %d WebSockets need "
                 "(c.ClerkSocketLimits.zmq_max_sockets, CLERK_ZMQ_MAX_SOCKETS): admitting at "
                 "most %d.",
                 limit,
