@@ -224,7 +224,9 @@ def admit_websocket(handler: web.RequestHandler, person: str) -> None:
     if admission is None or not isinstance(handler, WebSocketHandler):
         return
     if handler in admission.admitted or _connection_closed(handler):
-        return  # a closed connection has already had its `on_close`: nothing would release
+        # Ended while it was being authenticated: tornado may have reported the close (its
+        # one `on_close`) before the hooks below existed, and nothing would give a place back.
+        return
     if admission.full_for(person):
         log.warning(
             "Refused a WebSocket of %s: they have %d open, the per-person limit",
@@ -265,14 +267,14 @@ def _release_when_done(handler: WebSocketHandler, admission: WebSocketAdmission)
     - upgraded, then `open` failed: tornado aborts the socket without calling `on_close`."""
     finish, close, open_ = handler.on_finish, handler.on_close, handler.open
 
-    def on_finish() -> None:
+    def on_finish() -> Any:
         if handler.get_status() != 101:
             admission.release(handler)
-        finish()
+        return finish()
 
-    def on_close() -> None:
+    def on_close() -> Any:
         admission.release(handler)
-        close()
+        return close()
 
     def on_open(*args: Any, **kwargs: Any) -> Awaitable[None] | None:
         try:
