@@ -176,3 +176,24 @@ class TestEventSocketsCount(TwoPerPersonFourInAll):
                     with pytest.raises(ConnectionClosed):
                         await ws.recv()
                 await emptied(admission)
+
+    async def test_sockets_refused_after_admission_by_authorization_hold_no_place(
+        self, jp_serverapp, server_url, fetch, token_for
+    ):
+        """Admission comes before authorization (here: another person's kernel, 404): a
+        refusal there gives the place back."""
+        mallory, alice = token_for(MALLORY), token_for("user_2aAlice")
+        (alices,) = await start_kernels(fetch, alice, 1)
+        admission = jp_serverapp.web_app.settings[ADMISSION]
+        async with asyncio.timeout(HANG_GUARD):
+            for _ in range(3):  # more than the person's limit
+                with pytest.raises(InvalidStatus) as info:
+                    async with connect(channels_url(server_url, alices, mallory)):
+                        pass
+                assert info.value.response.status_code == 404  # not hers: not found
+            assert not admission.admitted
+            async with (
+                connect(events_url(server_url, mallory)),
+                connect(events_url(server_url, mallory)),
+            ):
+                assert admission.held_by(MALLORY) == 2
