@@ -26,7 +26,6 @@ from .workspaces.server_endpoints import ENDPOINTS
 from .workspaces.socket_limits import (
     ADMISSION,
     KERNEL_CHANNELS,
-    BoundedKernelConnection,
     ClerkSocketLimits,
     WebSocketAdmission,
 )
@@ -106,9 +105,6 @@ class ClerkApp(ExtensionApp):
         serverapp.contents_manager_class = WorkspaceContentsManager
         serverapp.kernel_manager_class = WorkspaceKernelManager
         serverapp.session_manager_class = WorkspaceSessionManager
-        # Refuses kernel WebSockets past c.ClerkSocketLimits.max_kernel_websockets.
-        if "kernel_websocket_connection_class" not in serverapp.config.ServerApp:
-            serverapp.kernel_websocket_connection_class = BoundedKernelConnection
         # A security extension that fails to load must stop the server, not be skipped.
         serverapp.reraise_server_extension_failures = True
 

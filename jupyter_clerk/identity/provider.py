@@ -43,6 +43,7 @@ from ..workspaces.authorizer import (
 )
 from ..workspaces.kernel_sockets import unregister_unless_upgraded
 from ..workspaces.resolution import Workspace, requested_workspace, resolve_workspace
+from ..workspaces.socket_limits import admit_websocket
 from .settings import ClerkSettings
 
 UNAUTHENTICATED_MESSAGE = "Sign-in required: send a valid Clerk session token."
@@ -219,6 +220,7 @@ class ClerkIdentityProvider(ClerkSettings, IdentityProvider):
                 # Jupyter registers a kernel socket even when the request cannot upgrade.
                 unregister_unless_upgraded(handler)
                 if is_websocket_upgrade(handler.request):
+                    admit_websocket(handler, user.username)  # or refuses it: 429, 503
                     self._track_websocket(handler, user)
             return user
         if not _allows_anonymous(handler) and (

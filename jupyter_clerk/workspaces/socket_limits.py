@@ -1,4 +1,4 @@
-"""How many kernel WebSockets one server holds, and a clean refusal past that.
+"""How many WebSockets one server holds, and a clean refusal past that.
 
 Each kernel WebSocket holds four ZMQ sockets (shell, control, iopub, stdin) in the kernel
 manager's shared ZMQ context, whose default limit is 1 023 sockets, and about ten file
@@ -6,6 +6,11 @@ descriptors (each ZMQ socket's connection and mailbox, plus the TCP connection i
 the process's open-file limit (often 1 024). Jupyter fails with "Too many open files" at about
 250 sockets. We raise both limits to what the configured number of sockets needs, and refuse
 the socket after the last one with a 503 before the upgrade, never with a stack trace.
+
+Every WebSocket counts, not only kernels': the events stream, terminals and extensions'
+sockets also hold a connection, a file descriptor and a listener each, and uncounted they
+would let one person use up what the limit was sized for. Each admitted socket is sized as
+a kernel socket.
 
 The server-wide limit alone would let one person hold every place and shut everyone else
 out, so each person (Clerk user id, across workspaces, sessions and tabs) also has a limit of
@@ -18,12 +23,13 @@ import json
 import logging
 import resource
 from collections import Counter
+from collections.abc import Awaitable
 from typing import Any, NoReturn
 
-from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.handlers import _kernel_id_regex
 from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
 from tornado import web
+from tornado.websocket import WebSocketHandler
 from traitlets import Int, default, validate
 from traitlets.config import LoggingConfigurable
 
@@ -47,27 +53,29 @@ ENVIRONMENT = {
 
 
 class ClerkSocketLimits(LoggingConfigurable):
-    """Limits on open kernel WebSockets (configured as c.ClerkSocketLimits.*)."""
+    """Limits on open WebSockets (configured as c.ClerkSocketLimits.*)."""
 
     max_kernel_websockets = Int(
-        help="Kernel WebSockets one server keeps open at once (every browser tab with a "
-        "notebook holds one); the next gets 503 until one closes. The ZMQ socket and "
-        "open-file limits are raised to match. 0 leaves Jupyter's own limits alone. "
+        help="WebSockets one server keeps open at once: kernels' (one per notebook tab), the "
+        "events stream (one per JupyterLab tab), terminals', extensions'; the next gets 503 "
+        "until one closes. The ZMQ socket and open-file limits are raised to match, each "
+        "admitted socket sized as a kernel's. 0: no limit, and Jupyter's own limits alone. "
         "Env: CLERK_MAX_KERNEL_WEBSOCKETS.",
     ).tag(config=True)
     max_kernel_websockets_per_person = Int(
-        help="Kernel WebSockets one person (Clerk user id, over all their workspaces, sessions "
-        "and tabs) keeps open at once; the next gets 429 (reason "
-        "too-many-websockets-for-person) until one of theirs closes. A notebook tab holds one, "
-        "plus one briefly while it reconnects. 0: no per-person limit. "
+        help="WebSockets of every kind one person (Clerk user id, over all their workspaces, "
+        "sessions and tabs) keeps open at once; the next gets 429 (reason "
+        "too-many-websockets-for-person) until one of theirs closes. A JupyterLab tab holds "
+        "one, a notebook or terminal one more, plus one briefly while it reconnects. "
+        "0: no per-person limit. "
         "Env: CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON.",
     ).tag(config=True)
     zmq_max_sockets = Int(
-        help="Socket limit of the kernel manager's ZMQ context. Default: 4 per kernel WebSocket "
+        help="Socket limit of the kernel manager's ZMQ context. Default: 4 per WebSocket "
         "plus 1 024. Env: CLERK_ZMQ_MAX_SOCKETS.",
     ).tag(config=True)
     open_files = Int(
-        help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per kernel "
+        help="Open-file limit (RLIMIT_NOFILE) the server asks for. Default: 10 per "
         "WebSocket plus 1 024; if it is set lower, or the system allows less, fewer sockets "
         "are admitted and a warning says so. Env: CLERK_OPEN_FILES.",
     ).tag(config=True)
@@ -126,7 +134,7 @@ class ClerkSocketLimits(LoggingConfigurable):
         allowed = min(wanted, _sockets_within(files, FILES_PER_WEBSOCKET))
         if allowed < wanted:
             self.log.warning(
-                "Admitting at most %d kernel WebSockets, not %d: each needs about %d open files "
+                "Admitting at most %d WebSockets, not %d: each needs about %d open files "
                 "and the limit is %d (%s: %d; the system's, `ulimit -Hn`: %s).",
                 allowed,
                 wanted,
@@ -153,7 +161,7 @@ class ClerkSocketLimits(LoggingConfigurable):
         allowed = min(wanted_websockets, _sockets_within(limit, ZMQ_SOCKETS_PER_WEBSOCKET))
         if allowed < wanted_websockets:
             self.log.warning(
-                "The ZMQ context allows %d sockets, not the %d that %d kernel WebSockets need "
+                "The ZMQ context allows %d sockets, not the %d that %d WebSockets need "
                 "(c.ClerkSocketLimits.zmq_max_sockets, CLERK_ZMQ_MAX_SOCKETS): admitting at "
                 "most %d.",
                 limit,
@@ -184,8 +192,8 @@ RETRY_AFTER = "30"
 
 
 class WebSocketAdmission:
-    """One server's kernel WebSockets, in all and per person, and their limits (None: no
-    limit of ours).
+    """One server's WebSockets (kernels, events, terminals, extensions'), in all and per
+    person, and their limits (None: no limit of ours).
 
     Per server, in its settings: a process may run several servers (tests, benchmarks), and
     one's sockets must not count against another's limit."""
@@ -193,11 +201,11 @@ class WebSocketAdmission:
     def __init__(self, limit: int | None, per_person: int | None = None) -> None:
         self.limit = limit
         self.per_person = per_person
-        # Each place, held from admission (before the upgrade) by its connection, whose
-        # person it names, until the connection gives it back: the upgrade refused or failed,
+        # Each place, held from admission (before the upgrade) by its request's handler, whose
+        # person it names, until the handler gives it back: the upgrade refused or failed,
         # or the socket closed. Strong references, so the counts are exact; a weak one would
-        # not help, since jupyter_server keeps handlers in a class-level dictionary.
-        self.admitted: dict[BoundedKernelConnection, str] = {}
+        # not help, since jupyter_server keeps kernel handlers in a class-level dictionary.
+        self.admitted: dict[WebSocketHandler, str] = {}
         self._held: Counter[str] = Counter()
 
     def full(self) -> bool:
@@ -209,14 +217,14 @@ class WebSocketAdmission:
     def full_for(self, person: str) -> bool:
         return self.per_person is not None and self.held_by(person) >= self.per_person
 
-    def admit(self, connection: BoundedKernelConnection, person: str) -> None:
-        if connection not in self.admitted:
-            self.admitted[connection] = person
+    def admit(self, handler: WebSocketHandler, person: str) -> None:
+        if handler not in self.admitted:
+            self.admitted[handler] = person
             self._held[person] += 1
 
-    def release(self, connection: BoundedKernelConnection) -> None:
-        """Gives the connection's place back; once, however many ways its request ends."""
-        person = self.admitted.pop(connection, None)
+    def release(self, handler: WebSocketHandler) -> None:
+        """Gives the handler's place back; once, however many ways its request ends."""
+        person = self.admitted.pop(handler, None)
         if person is not None:
             self._held[person] -= 1
             if not self._held[person]:
@@ -230,94 +238,98 @@ def _refuse(handler: web.RequestHandler, status: int, reason: str, message: str)
     raise web.Finish(json.dumps({"message": message, "reason": reason}))
 
 
-def _refuse_if_client_gone(handler: web.RequestHandler) -> None:
-    """Ends an upgrade whose client has already closed the TCP connection.
+def admit_websocket(handler: web.RequestHandler, person: str) -> None:
+    """Takes a place for the WebSocket this authenticated request asks for, or refuses it
+    (429 past the person's limit, 503 past the server's) before the upgrade.
 
-    tornado calls the handler's `on_close` (which gives the place back, through
-    `disconnect`) once, when the connection closes. A client gone while the upgrade awaited
-    Clerk got that call before this connection existed, so nothing would ever release the
-    place taken next; one gone while the kernel was asked for its info has had its
-    connection torn down, and the upgrade must not go on without it (Jupyter answers 500).
-    """
+    Called by the identity provider, which sees every WebSocket request whatever its
+    handler: kernel channels, events, terminals, language servers, any extension's."""
+    admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
+    if admission is None or not isinstance(handler, WebSocketHandler):
+        return
+    if handler in admission.admitted or _connection_closed(handler):
+        # Ended while it was being authenticated: tornado may have reported the close (its
+        # one `on_close`) before the hooks below existed, and nothing would give a place back.
+        return
+    if admission.full_for(person):
+        log.warning(
+            "Refused a WebSocket of %s: they have %d open, the per-person limit",
+            person,
+            admission.per_person,
+        )
+        _refuse(
+            handler,
+            429,
+            "too-many-websockets-for-person",
+            "You have as many open connections (notebooks, terminals, JupyterLab tabs) as one "
+            "person may have here; close some tabs or try again shortly.",
+        )
+    if admission.full():
+        log.warning("Refused a WebSocket: %d are open, the limit", admission.limit)
+        _refuse(
+            handler,
+            503,
+            "too-many-websockets",
+            "This server has as many open connections (notebooks, terminals, JupyterLab "
+            "tabs) as it is configured for; close a tab or try again shortly.",
+        )
+    admission.admit(handler, person)
+    _release_when_done(handler, admission)
+
+
+def _connection_closed(handler: web.RequestHandler) -> bool:
     stream = getattr(handler.request.connection, "stream", None)
-    if stream is not None and stream.closed():
-        raise web.HTTPError(400, "The client closed the connection during the upgrade.")
+    return stream is None or stream.closed()
 
 
-class BoundedKernelConnection(ZMQChannelsWebsocketConnection):
-    """Jupyter's kernel WebSocket connection, refusing past the person's or server's limit."""
+def _release_when_done(handler: WebSocketHandler, admission: WebSocketAdmission) -> None:
+    """Gives the place back however the request ends (this request's handler only):
+    - finished without the upgrade (tornado refuses one without an Upgrade header or a
+      Sec-WebSocket-Key, or with a foreign Origin; authorization fails): `on_finish`, not 101;
+    - upgraded, then closed (cleanly or the TCP connection dropped), or dropped before the
+      upgrade: tornado calls `on_close` once;
+    - upgraded, then `open` failed: tornado aborts the socket without calling `on_close`."""
+    finish, close, open_ = handler.on_finish, handler.on_close, handler.open
 
-    _person = ""
+    def on_finish() -> Any:
+        if handler.get_status() != 101:
+            admission.release(handler)
+        return finish()
 
-    async def prepare(self) -> None:
-        handler = self.websocket_handler
-        admission: WebSocketAdmission | None = handler.settings.get(ADMISSION)
-        if admission is None:
-            await super().prepare()
-            return
-        # The handler's user is authenticated and authorized before the connection exists.
-        self._person = handler.current_user.username
-        _refuse_if_client_gone(handler)
-        if admission.full_for(self._person):
-            self.log.warning(
-                "Refused a kernel WebSocket of %s: they have %d open, the per-person limit",
-                self._person,
-                admission.per_person,
-            )
-            _refuse(
-                handler,
-                429,
-                "too-many-websockets-for-person",
-                "You have as many open notebook connections as one person may have here; "
-                "close some notebook tabs or try again shortly.",
-            )
-        if admission.full():
-            self.log.warning("Refused a kernel WebSocket: %d are open, the limit", admission.limit)
-            _refuse(
-                handler,
-                503,
-                "too-many-websockets",
-                "This server has as many open notebook connections as it is configured for; "
-                "close a notebook tab or try again shortly.",
-            )
-        admission.admit(self, self._person)
-        self._release_unless_upgraded(handler, admission)
+    def on_close() -> Any:
+        admission.release(handler)
+        return close()
+
+    def on_open(*args: Any, **kwargs: Any) -> Awaitable[None] | None:
         try:
-            await super().prepare()
-            _refuse_if_client_gone(handler)
+            opened = open_(*args, **kwargs)
         except BaseException:
-            admission.release(self)
+            admission.release(handler)
+            raise
+        return None if opened is None else _released_on_failure(opened)
+
+    async def _released_on_failure(opened: Awaitable[None]) -> None:
+        try:
+            await opened
+        except BaseException:
+            admission.release(handler)
             raise
 
-    def _release_unless_upgraded(
-        self, handler: web.RequestHandler, admission: WebSocketAdmission
-    ) -> None:
-        """Gives the place back when tornado refuses the upgrade after admission (no Upgrade
-        header, no Sec-WebSocket-Key, a foreign Origin): it then finishes the request without
-        ever calling `on_close`. A successful upgrade finishes with 101 before `open`, and
-        keeps its place until `disconnect`."""
-        finish = handler.on_finish
-
-        def on_finish() -> None:
-            if handler.get_status() != 101:
-                admission.release(self)
-            finish()
-
-        handler.on_finish = on_finish  # this request's handler only
-
-    def disconnect(self) -> None:
-        admission: WebSocketAdmission | None = self.websocket_handler.settings.get(ADMISSION)
-        if admission is not None:
-            admission.release(self)
-        super().disconnect()
+    handler.on_finish, handler.on_close, handler.open = on_finish, on_close, on_open
 
 
 class KernelChannelsHandler(KernelWebsocketHandler):
-    """Jupyter's kernel WebSocket handler, for a client that leaves during authentication.
+    """Jupyter's kernel WebSocket handler, for a client that leaves during the upgrade.
 
-    tornado then calls `on_close` before Jupyter has made the connection, and Jupyter's
-    handler fails on the missing attribute, logging a traceback for an ordinary hang-up;
-    the connection's own `prepare` refuses the rest of that upgrade."""
+    Gone during authentication: tornado calls `on_close` before Jupyter has made the
+    connection, and Jupyter's handler failed on the missing attribute, logging a traceback for
+    an ordinary hang-up. Gone while the kernel was asked for its info: the connection is torn
+    down, and the upgrade must not go on without it (Jupyter answered 500)."""
+
+    async def pre_get(self) -> None:
+        await super().pre_get()
+        if _connection_closed(self):
+            raise web.HTTPError(400, "The client closed the connection during the upgrade.")
 
     def on_close(self) -> None:
         if getattr(self, "connection", None) is not None:
