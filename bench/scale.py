@@ -467,17 +467,18 @@ async def kernel_info(ws, timeout: float = 120) -> bool:
 Row = tuple[int, float, float, float, int]
 
 
-async def socket_trial(servers: dict[str, SocketServer], steps: list[int], opts):
+async def socket_trial(servers: dict[str, SocketServer], steps: list[int], first: int, opts):
     """Per step and server: RSS/socket, open time, and a fresh request's p99 while they are
-    open. The servers run at once and take turns (in alternating order), so a burst of load on
-    the machine falls on both; RSS and p99 are read once the machine has settled."""
+    open. The servers run at once and take turns (the one going first alternates with each
+    step, starting with `first`), so a burst of load on the machine falls on both; RSS and p99
+    are read once the machine has settled."""
     pids = {name: server_pid(s.url) for name, s in servers.items()}
     await settle(list(pids.values()))
     base_rss = {name: rss_kib(pid) for name, pid in pids.items()}
     rows: dict[str, list[Row]] = {name: [] for name in servers}
     try:
         for turn, step in enumerate(steps):
-            order = list(servers.items())[:: 1 if turn % 2 else -1]
+            order = list(servers.items())[:: 1 if (first + turn) % 2 else -1]
             seconds = {}
             for name, server_ in order:
                 seconds[name] = await server_.open(step - len(server_.held))
@@ -511,7 +512,7 @@ def run_websockets(opts) -> None:
         "CLERK_MAX_KERNEL_WEBSOCKETS_PER_PERSON": limit,
     }
 
-    async def run(plain_url: str, clerk_url: str, trial_steps: list[int]):
+    async def run(plain_url: str, clerk_url: str, trial_steps: list[int], first: int):
         servers = {
             "plain": await SocketServer.start(
                 plain_url,
@@ -526,37 +527,39 @@ def run_websockets(opts) -> None:
                 opts.kernels,
             ),
         }
-        return await socket_trial(servers, trial_steps, opts)
+        return await socket_trial(servers, trial_steps, first, opts)
 
-    # Small steps cost a few MiB and milliseconds, within one run's noise: they are measured
-    # in `trials` pairs of fresh servers, and each figure is the median over the trials.
+    # A step's whole difference is a few MiB and milliseconds, within one run's noise: each is
+    # measured in several pairs of fresh servers (`trials` for small steps, `large_trials` for
+    # the others), whichever opens first alternating, and each figure is the median.
     trials: list[dict[str, list[Row]]] = []
-    for trial in range(opts.trials):
-        trial_steps = steps if trial == 0 else [s for s in steps if s <= SMALL_STEP]
+    for trial in range(max(opts.trials, opts.large_trials)):
+        trial_steps = [
+            s for s in steps if trial < (opts.trials if s <= SMALL_STEP else opts.large_trials)
+        ]
         if not trial_steps:
             break
         with (
             server(plain_args(plain_token), env) as (plain_url, _plain_root),
             server(clerk_args(), env) as (clerk_url, _clerk_root),
         ):
-            trials.append(asyncio.run(run(plain_url, clerk_url, trial_steps)))
+            trials.append(asyncio.run(run(plain_url, clerk_url, trial_steps, trial)))
     print(
         f"Open kernel WebSockets over {opts.kernels} kernels (Clerk vs plain, same limits; "
-        f"steps of ≤ {SMALL_STEP} sockets: median of {len(trials)} pairs of fresh servers)"
+        f"median of {opts.trials} pairs of fresh servers for steps of ≤ {SMALL_STEP} sockets, "
+        f"{opts.large_trials} for larger ones)"
     )
-    for index, step in enumerate(steps):
-        runs = [t for t in trials if len(t["clerk"]) > index]
-        c_rss, c_open, c_p99 = (
-            statistics.median(t["clerk"][index][i] for t in runs) for i in (1, 2, 3)
-        )
-        p_rss, p_open, p_p99 = (
-            statistics.median(t["plain"][index][i] for t in runs) for i in (1, 2, 3)
-        )
-        answered = min(t[name][index][4] for t in runs for name in ("clerk", "plain"))
-        ratios = [
-            statistics.median(t["clerk"][index][i] / t["plain"][index][i] for t in runs)
-            for i in (1, 2, 3)
+    for step in steps:
+        pairs = [
+            (clerk, plain)
+            for t in trials
+            for clerk, plain in zip(t["clerk"], t["plain"], strict=True)
+            if clerk[0] == step
         ]
+        c_rss, c_open, c_p99 = (statistics.median(c[i] for c, _ in pairs) for i in (1, 2, 3))
+        p_rss, p_open, p_p99 = (statistics.median(p[i] for _, p in pairs) for i in (1, 2, 3))
+        answered = min(min(c[4], p[4]) for c, p in pairs)
+        ratios = [statistics.median(c[i] / p[i] for c, p in pairs) for i in (1, 2, 3)]
         print(
             f"  {step:5d} sockets: RSS/socket {c_rss / 1024:6.1f} vs {p_rss / 1024:6.1f} KiB "
             f"({ratios[0]:.2f}×); open {c_open:5.2f} vs {p_open:5.2f} s "
@@ -574,6 +577,7 @@ def main() -> None:
     parser.add_argument("--sockets", default="100,500,1000")
     parser.add_argument("--kernels", type=int, default=4)
     parser.add_argument("--trials", type=int, default=7)
+    parser.add_argument("--large-trials", type=int, default=3)
     opts = parser.parse_args()
     if opts.only in (None, "revocation"):
         run_in_process()
