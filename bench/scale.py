@@ -3,7 +3,7 @@
 Ratios are against plain Jupyter (token auth) started in the same run with the same raised
 socket limits (the extension loaded with `configure_server=False`, which only raises limits).
 
-    .venv/bin/python -m bench.scale                      # everything (~10 min)
+    .venv/bin/python -m bench.scale                      # everything (~15 min)
     .venv/bin/python -m bench.scale --only revocation    # revocation, token cache, Clerk calls
     .venv/bin/python -m bench.scale --only people
     .venv/bin/python -m bench.scale --only websockets [--sockets 100,500,1000]
@@ -573,7 +573,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", choices=["revocation", "people", "websockets"])
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sockets", default="100,500,1000")
     parser.add_argument("--kernels", type=int, default=4)
     parser.add_argument("--trials", type=int, default=7)
