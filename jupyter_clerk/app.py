@@ -120,7 +120,12 @@ class ClerkApp(ExtensionApp):
             route_lab_handlers(self.serverapp.web_app, self.serverapp.root_dir)
         if self.configure_server:
             # Ahead of Jupyter's own handlers for the same paths, which answer server-wide.
-            self.handlers.extend([*ENDPOINTS, KERNEL_CHANNELS])
+            self.handlers.extend(ENDPOINTS)
+        if self.configure_server or isinstance(
+            self.serverapp.identity_provider, ClerkIdentityProvider
+        ):
+            # Wherever our provider admits WebSockets: a client gone mid-upgrade gets a clean end.
+            self.handlers.append(KERNEL_CHANNELS)
         self.handlers.append((r"/clerk/api/user", UserProfileHandler))
         self.handlers.append((r"/clerk/api/socket-ticket", SocketTicketHandler))
         self.handlers.append((r"/clerk/api/workspaces", WorkspacesHandler))

@@ -1,15 +1,18 @@
-"""Review 2 (s18): the revalidation round's request budget must pace the round's own requests
-only. A membership lookup the round starts runs in a task that copied the round's context
-(`SingleFlight.start` uses `ensure_future`), so a web request that joins it waits for the
-round's budget as well.
+"""The revalidation round's request budget should pace the round's own requests only.
 
-Checked both ways: fails on main; passes when `SingleFlight.start` runs the load in a fresh
-`contextvars.Context()` (a switch applied from outside, not committed)."""
+A KNOWN DEFECT, marked as expected to fail: a membership lookup the round starts runs in a task
+that copied the round's context (`SingleFlight.start` uses `ensure_future`), so a web request
+that joins it waits for the round's budget as well (typically under a second; a long paginated
+lookup much longer). Running loads in a fresh context fixes this test but leaves the round's
+own lookups uncharged; the fix must charge whoever waits. Seen both ways: fails as things are,
+passes with each load in a fresh `contextvars.Context()`."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+
+import pytest
 
 from jupyter_clerk.cache import ExpiringLRU
 from jupyter_clerk.clerk_api.client import spend_request_budget
@@ -20,6 +23,7 @@ from jupyter_clerk.workspaces.authorizer import membership_actions
 from tests.revocation.test_revalidation import membership, org_sockets, session
 
 
+@pytest.mark.xfail(strict=True, reason="known: a joined lookup keeps the round's budget")
 async def test_a_web_request_joining_a_rounds_lookup_is_not_held_by_the_rounds_budget():
     # The round's budget never refills (its clock stands still) and its waits last until
     # released: whatever is charged to it after the first request waits until then.

@@ -1,6 +1,6 @@
-"""Review 2 (s18): the kernel WebSocket route must be ours (KernelChannelsHandler: no
-traceback and no 500 for a client gone during the upgrade) whenever our identity provider
-admits WebSockets, also when the operator wires it with `configure_server` False."""
+"""The kernel WebSocket route is ours (KernelChannelsHandler: no traceback and no 500 for a
+client gone during the upgrade) whenever our identity provider admits WebSockets, also when
+the operator wires it with `configure_server` False."""
 
 from __future__ import annotations
 
